@@ -1,0 +1,541 @@
+"""
+The data replyguard reads and returns: threads, replies, signals and decisions.
+
+All models are frozen pydantic models. Threads follow the JSON interchange format of
+``docs/threads.md``; `Decision` round-trips through JSON and is the audit record.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "Action",
+    "ChainSignals",
+    "Decision",
+    "DecisionError",
+    "Escalation",
+    "Evidence",
+    "IntentSignals",
+    "Media",
+    "Metrics",
+    "PolicyRef",
+    "Post",
+    "PostKind",
+    "Reason",
+    "Reply",
+    "ReplySignals",
+    "SarcasmSignals",
+    "Signals",
+    "StateSignals",
+    "Thread",
+    "ToneSignals",
+    "TraceEvent",
+    "normalize_handle",
+]
+
+MAX_POST_BYTES = 256 * 1024
+"""A post or reply text larger than this (UTF-8) is refused."""
+
+PostKind = Literal["original", "reply", "retweet", "quote"]
+POST_KINDS: tuple[str, ...] = ("original", "reply", "retweet", "quote")
+REFERENCE_FIELDS: tuple[str, ...] = ("in_reply_to", "retweet_of", "quote_of")
+
+
+def normalize_handle(handle: str) -> str:
+    """
+    Return the comparable form of a handle: stripped, lowercase, without ``@``.
+
+    >>> normalize_handle(" @BofA_Help ")
+    'bofa_help'
+    """
+    return handle.strip().lstrip("@").lower()
+
+
+class Action(StrEnum):
+    """
+    The four answers a review can give, from least to most severe.
+
+    The set is closed: new behaviour comes through routes, templates and sinks.
+    """
+
+    ALLOW = "allow"
+    REWRITE = "rewrite"
+    ESCALATE = "escalate"
+    SUPPRESS = "suppress"
+
+    @property
+    def severity(self) -> int:
+        """Return the rank used to combine actions: higher wins."""
+        return _SEVERITY[self]
+
+    @property
+    def sends(self) -> bool:
+        """Return whether a reply goes out under this action."""
+        return self in (Action.ALLOW, Action.REWRITE)
+
+
+_SEVERITY = {Action.ALLOW: 0, Action.REWRITE: 1, Action.ESCALATE: 2, Action.SUPPRESS: 3}
+
+
+def _id_to_str(value: object) -> object:
+    # Platform ids arrive as numbers as often as strings; both mean the same post.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+PostId = Annotated[str, BeforeValidator(_id_to_str), Field(min_length=1)]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class Metrics(BaseModel):
+    """Public engagement counts of a post, as the platform reported them."""
+
+    model_config = _FROZEN
+
+    retweets: int = Field(default=0, ge=0)
+    likes: int = Field(default=0, ge=0)
+    replies: int = Field(default=0, ge=0)
+    quotes: int = Field(default=0, ge=0)
+
+
+class Media(BaseModel):
+    """An image, video or other attachment of a post or reply."""
+
+    model_config = _FROZEN
+
+    type: Literal["image", "video", "gif", "audio", "other"] = "image"
+    url: str | None = None
+    alt_text: str | None = None
+
+
+def _check_text_size(text: str) -> str:
+    if len(text) * 4 > MAX_POST_BYTES and len(text.encode("utf-8", "surrogatepass")) > (
+        MAX_POST_BYTES
+    ):
+        msg = f"text is larger than {MAX_POST_BYTES // 1024} KiB of UTF-8"
+        raise ValueError(msg)
+    return text
+
+
+class Post(BaseModel):
+    """
+    One post in a thread: an original, a reply, a retweet (repost, boost) or a quote.
+
+    References (`in_reply_to`, `retweet_of`, `quote_of`) name earlier posts of the same
+    thread by id. A post that both replies and quotes is ``kind: reply`` with
+    `quote_of` set.
+    """
+
+    model_config = _FROZEN
+
+    id: PostId
+    author: str = Field(min_length=1)
+    text: str
+    kind: PostKind
+    created_at: datetime | None = None
+    in_reply_to: PostId | None = None
+    retweet_of: PostId | None = None
+    quote_of: PostId | None = None
+    metrics: Metrics | None = None
+    lang: str | None = None
+    author_followers: int | None = Field(default=None, ge=0)
+    links: tuple[str, ...] = ()
+    media: tuple[Media, ...] = ()
+    missing: bool = False
+
+    @field_validator("text")
+    @classmethod
+    def _text_size(cls, text: str) -> str:
+        return _check_text_size(text)
+
+    @field_validator("created_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+    @property
+    def handle(self) -> str:
+        """Return the author's handle in comparable form (see `normalize_handle`)."""
+        return normalize_handle(self.author)
+
+    @property
+    def parent_id(self) -> str | None:
+        """Return the id of the post this one replies to, retweets or quotes."""
+        return self.in_reply_to or self.retweet_of or self.quote_of
+
+
+class Reply(BaseModel):
+    """
+    The reply a bot (or a person) proposes to send.
+
+    `Guard.review` also takes a plain string, which becomes ``Reply(text=...)``.
+    """
+
+    model_config = _FROZEN
+
+    text: str
+    links: tuple[str, ...] = ()
+    media: tuple[Media, ...] = ()
+    author: str | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _text_size(cls, text: str) -> str:
+        return _check_text_size(text)
+
+
+class Thread(BaseModel):
+    """
+    The conversation a reply lands in: chronological posts and the target.
+
+    `Thread.model_validate` takes the JSON interchange format. References must name
+    earlier posts, ids must be unique, and the target defaults to the last post.
+    The resolved `target`, `root` and `parent` are computed once, at validation.
+    """
+
+    model_config = _FROZEN
+
+    platform: Literal["x", "bluesky", "mastodon", "other"] = "x"
+    brand_handles: tuple[str, ...] = ()
+    posts: tuple[Post, ...] = Field(min_length=1)
+    target: PostId | None = None
+
+    _by_id: dict[str, Post] = PrivateAttr(default_factory=dict)
+    _target: Post = PrivateAttr()
+    _chain: tuple[Post, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Thread:
+        by_id: dict[str, Post] = {}
+        problems: list[str] = []
+        for index, post in enumerate(self.posts):
+            where = f"posts[{index}]"
+            if post.id in by_id:
+                problems.append(f"{where}.id: duplicate post id `{post.id}`")
+            for field in REFERENCE_FIELDS:
+                ref = getattr(post, field)
+                if ref is None:
+                    continue
+                if ref == post.id:
+                    problems.append(f"{where}.{field}: post `{ref}` refers to itself")
+                elif ref not in by_id:
+                    later = any(p.id == ref for p in self.posts[index + 1 :])
+                    why = (
+                        f"post `{ref}` comes later in the thread; posts are chronological"
+                        if later
+                        else f"unknown post id `{ref}`"
+                    )
+                    problems.append(f"{where}.{field}: {why}")
+            problems.extend(_kind_problems(where, post))
+            by_id[post.id] = post
+        if self.target is not None and self.target not in by_id:
+            problems.append(f"target: unknown post id `{self.target}`")
+        if problems:
+            raise ValueError("; ".join(problems))
+        target = by_id[self.target] if self.target is not None else self.posts[-1]
+        chain = [target]
+        seen = {target.id}
+        while (parent_id := chain[-1].parent_id) is not None and parent_id not in seen:
+            seen.add(parent_id)
+            chain.append(by_id[parent_id])
+        self._by_id = by_id
+        self._target = target
+        self._chain = tuple(chain)
+        return self
+
+    def post(self, post_id: str) -> Post:
+        """
+        Return the post with this id.
+
+        Raises:
+            KeyError: no post has this id.
+        """
+        return self._by_id[post_id]
+
+    def get(self, post_id: str | None) -> Post | None:
+        """Return the post with this id, or None."""
+        return None if post_id is None else self._by_id.get(post_id)
+
+    @property
+    def target_post(self) -> Post:
+        """Return the post the bot answers (the `target` id resolved)."""
+        return self._target
+
+    @property
+    def root(self) -> Post:
+        """Return the top of the target's chain of replies, retweets and quotes."""
+        return self._chain[-1]
+
+    @property
+    def parent(self) -> Post | None:
+        """Return the post the target replies to, retweets or quotes, if any."""
+        return self._chain[1] if len(self._chain) > 1 else None
+
+    @property
+    def ancestors(self) -> tuple[Post, ...]:
+        """Return the target's chain upward, from its parent to the root."""
+        return self._chain[1:]
+
+    @property
+    def depth(self) -> int:
+        """Return how many steps separate the target from the root."""
+        return len(self._chain) - 1
+
+    def original_of(self, post: Post) -> Post:
+        """Return the post a retweet or quote carries, or the post itself."""
+        ref = post.retweet_of or post.quote_of
+        return self._by_id[ref] if ref is not None else post
+
+
+def _kind_problems(where: str, post: Post) -> list[str]:
+    problems = []
+    if post.kind == "retweet" and post.retweet_of is None:
+        problems.append(f"{where}.retweet_of: a retweet must name the post it retweets")
+    if post.kind == "quote" and post.quote_of is None:
+        problems.append(f"{where}.quote_of: a quote must name the post it quotes")
+    if post.kind != "retweet" and post.retweet_of is not None:
+        problems.append(
+            f"{where}.retweet_of: only a post of kind `retweet` can retweet "
+            f"(this one is `{post.kind}`)"
+        )
+    if post.kind in ("original", "retweet") and post.in_reply_to is not None:
+        problems.append(
+            f"{where}.in_reply_to: a post of kind `{post.kind}` cannot reply; "
+            "use kind `reply`"
+        )
+    if post.kind in ("original", "retweet") and post.quote_of is not None:
+        problems.append(
+            f"{where}.quote_of: a post of kind `{post.kind}` cannot quote; "
+            "use kind `quote`"
+        )
+    return problems
+
+
+# ---------------------------------------------------------------------------
+# Signals
+
+
+class Evidence(BaseModel):
+    """
+    What a signal or reason rests on: a cue, where it was seen, and the text.
+
+    `start` and `end` are character offsets into the post's (or reply's) original text.
+    """
+
+    model_config = _FROZEN
+
+    signal: str
+    cue: str
+    post_id: str | None = None
+    start: int | None = None
+    end: int | None = None
+    text: str | None = None
+    weight: float = 1.0
+
+
+class _SignalGroup(BaseModel):
+    model_config = _FROZEN
+
+    evidence: tuple[Evidence, ...] = ()
+
+
+class ChainSignals(_SignalGroup):
+    """Structure of the thread: who said what to whom, and how far it spread."""
+
+    target_kind: PostKind = "original"
+    addressed_to_brand: bool = False
+    original_author: str = ""
+    is_brand_original: bool = False
+    depth: int = 0
+    amplification: int = 0
+    near_duplicates: int = 0
+    brand_posts: int = 0
+    brand_in_chain: bool = False
+    target_is_brand: bool = False
+
+
+class SarcasmSignals(_SignalGroup):
+    """How likely the target is sarcastic, and the cues that say so."""
+
+    score: float = 0.0
+    detected: bool = False
+    cues: tuple[str, ...] = ()
+
+
+class ToneSignals(_SignalGroup):
+    """The thread's tone: each a score in 0..1; `trend` > 0 when it is heating up."""
+
+    hostility: float = 0.0
+    mockery: float = 0.0
+    grief: float = 0.0
+    crisis: float = 0.0
+    activism: float = 0.0
+    legal: float = 0.0
+    trend: float = 0.0
+
+
+class IntentSignals(_SignalGroup):
+    """What the target wants from the brand."""
+
+    service_request: float = 0.0
+    complaint: float = 0.0
+    praise: float = 0.0
+
+
+class ReplySignals(_SignalGroup):
+    """Properties of the proposed reply, read against the thread."""
+
+    length: int = 0
+    mentions: tuple[str, ...] = ()
+    repeats_brand_post: float = 0.0
+    generic: float = 0.0
+    cheer: float = 0.0
+    asks_for_private_data: float = 0.0
+    pii: float = 0.0
+    echoes_user_text: float = 0.0
+
+
+class StateSignals(_SignalGroup):
+    """What the state store remembers: replies already sent, and the storm level."""
+
+    sent_for_original: int = 0
+    sent_to_author: int = 0
+    sent_same_text: int = 0
+    storm_level: float = 0.0
+
+
+class Signals(BaseModel):
+    """Everything the analyzers saw, grouped; policies read these in conditions."""
+
+    model_config = _FROZEN
+
+    chain: ChainSignals = ChainSignals()
+    sarcasm: SarcasmSignals = SarcasmSignals()
+    tone: ToneSignals = ToneSignals()
+    intent: IntentSignals = IntentSignals()
+    reply: ReplySignals = ReplySignals()
+    state: StateSignals = StateSignals()
+    analyzers: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------------------
+# Decisions
+
+
+class Reason(BaseModel):
+    """One matched rule (or an error) and what it asked for."""
+
+    model_config = _FROZEN
+
+    rule: str
+    action: Action
+    message: str
+    evidence: tuple[Evidence, ...] = ()
+    route: str | None = None
+    priority: str | None = None
+
+
+class Escalation(BaseModel):
+    """What a person needs to act on a held reply."""
+
+    model_config = _FROZEN
+
+    route: str = "social-care"
+    priority: Literal["low", "normal", "high", "urgent"] = "normal"
+    summary: str
+    proposed_reply: str
+    rules: tuple[str, ...] = ()
+    target_id: str | None = None
+
+
+class DecisionError(BaseModel):
+    """A failure inside a review, recorded instead of raised."""
+
+    model_config = _FROZEN
+
+    type: str
+    message: str
+    stage: Literal["input", "analyze", "evaluate", "rewrite", "state", "internal"]
+
+
+class PolicyRef(BaseModel):
+    """Which policy took a decision: its name, version and content hash."""
+
+    model_config = _FROZEN
+
+    name: str
+    version: str
+    hash: str
+
+
+def _new_decision_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Decision(BaseModel):
+    """
+    The answer to one review.
+
+    `text` is what to send (set for allow and rewrite, None otherwise). In shadow
+    mode `action` is allow and `would_have` holds the action the policy took.
+    """
+
+    model_config = _FROZEN
+
+    action: Action
+    text: str | None
+    reasons: tuple[Reason, ...] = ()
+    escalation: Escalation | None = None
+    signals: Signals = Signals()
+    errors: tuple[DecisionError, ...] = ()
+    policy: PolicyRef
+    decision_id: str = Field(default_factory=_new_decision_id)
+    at: datetime
+    target_id: str | None = None
+    proposed: str = ""
+    would_have: Action | None = None
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """Return the ids of the rules that matched."""
+        return tuple(reason.rule for reason in self.reasons)
+
+    @property
+    def sends(self) -> bool:
+        """Return whether the bot should send `text`."""
+        return self.text is not None
+
+
+class TraceEvent(BaseModel):
+    """
+    One step of an explained evaluation.
+
+    `op` is ``enter`` (a rule is evaluated), ``eval`` (a sub-condition and its value),
+    ``match`` / ``fail`` (the rule's result), or ``note`` (anything else).
+    """
+
+    model_config = _FROZEN
+
+    op: Literal["enter", "eval", "match", "fail", "note"]
+    rule: str | None = None
+    expr: str | None = None
+    value: Any = None
+    location: str | None = None

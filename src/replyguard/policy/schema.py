@@ -1,0 +1,155 @@
+"""
+The policy file format, as pydantic models (exported as JSON Schema).
+
+A policy document is validated against `PolicyDocument` after YAML parsing; the
+loader maps every validation error back to its file, line and column.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+__all__ = [
+    "PRIORITIES",
+    "BrandSpec",
+    "PolicyDocument",
+    "RuleSpec",
+    "policy_json_schema",
+]
+
+PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
+
+Priority = Literal["low", "normal", "high", "urgent"]
+RuleAction = Literal["allow", "rewrite", "escalate", "suppress"]
+
+
+def _to_str(value: object) -> object:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _to_list(value: object) -> object:
+    if isinstance(value, str):
+        return [value]
+    return value
+
+
+Version = Annotated[str, BeforeValidator(_to_str)]
+StrList = Annotated[list[str], BeforeValidator(_to_list)]
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+class BrandSpec(BaseModel):
+    """Who the brand is: its handles, names and products."""
+
+    model_config = _STRICT
+
+    handles: StrList = Field(
+        default_factory=list,
+        description="The brand's accounts; a thread's own brand_handles override these.",
+    )
+    names: StrList = Field(
+        default_factory=list,
+        description="Names that address the brand when a poster writes them, e.g. `Bank of America`.",
+    )
+    aliases: StrList = Field(
+        default_factory=list, description="Short or informal names, e.g. `BofA`."
+    )
+    products: StrList = Field(
+        default_factory=list, description="Product names the brand sells."
+    )
+
+
+class RuleSpec(BaseModel):
+    """One rule: when its condition holds, it contributes its action."""
+
+    model_config = _STRICT
+
+    id: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9-]*$",
+        description="Kebab-case id, unique in the policy; shown on every decision.",
+    )
+    description: str | None = Field(
+        default=None, description="What the rule is for, in words a reviewer can read."
+    )
+    when: str | bool = Field(
+        description="A condition over thread, reply, signals, state and policy (Jinja/Ansible `when:` syntax).",
+    )
+    action: RuleAction = Field(description="allow, rewrite, escalate or suppress.")
+    message: str | None = Field(
+        default=None,
+        description="The reason shown on the decision (a sandboxed Jinja template). Defaults to the description.",
+    )
+    route: str | None = Field(
+        default=None,
+        description="The team that must look at it; set on an escalate rule, or on any rule that also asks for a person.",
+    )
+    priority: Priority | None = Field(default=None, description="Escalation priority.")
+    template: str | None = Field(
+        default=None,
+        description="For action rewrite: the new reply text (a sandboxed Jinja template).",
+    )
+    enabled: bool = Field(default=True, description="Set false to keep a rule but not run it.")
+    tags: StrList = Field(default_factory=list, description="Free labels for reports.")
+
+    @model_validator(mode="after")
+    def _template_goes_with_rewrite(self) -> RuleSpec:
+        if self.action == "rewrite" and self.template is None:
+            msg = "a rule with action `rewrite` needs a `template`"
+            raise ValueError(msg)
+        if self.action != "rewrite" and self.template is not None:
+            msg = f"`template` is only for action `rewrite`, not `{self.action}`"
+            raise ValueError(msg)
+        return self
+
+
+class PolicyDocument(BaseModel):
+    """A replyguard policy file (format version 1)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        title="replyguard policy",
+        json_schema_extra={"$id": "https://replyguard.dev/schema/policy-1.json"},
+    )
+
+    replyguard: Literal[1] = Field(description="The policy format version: 1.")
+    name: str = Field(min_length=1, description="The policy's name, shown on every decision.")
+    version: Version = Field(default="0", description="Your own version of this policy.")
+    description: str | None = None
+    extends: StrList = Field(
+        default_factory=list,
+        description="Policies this one builds on: relative paths or packaged names like `replyguard:default`.",
+    )
+    brand: BrandSpec | None = None
+    on_error: Literal["escalate", "suppress"] | None = Field(
+        default=None,
+        description="The action when anything fails inside a review (default escalate; allow is refused).",
+    )
+    mode: Literal["enforce", "shadow"] | None = Field(
+        default=None,
+        description="shadow: decide, but report allow with `would_have` set.",
+    )
+    thresholds: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
+        default_factory=dict,
+        description="Named cut-offs in 0..1, read in conditions as `policy.thresholds.NAME`.",
+    )
+    disable: StrList = Field(
+        default_factory=list, description="Ids of inherited rules to switch off."
+    )
+    routes: dict[str, Priority] = Field(
+        default_factory=dict,
+        description="Escalation routes and their default priority.",
+    )
+    rules: list[RuleSpec] = Field(default_factory=list)
+
+
+def policy_json_schema() -> dict[str, Any]:
+    """Return the JSON Schema of the policy format, for editors and validators."""
+    schema = PolicyDocument.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
