@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from replyguard.errors import InvalidArgument, InvalidInput
 from replyguard.models import Reply, Thread
 
-__all__ = ["format_validation_error", "format_path", "reply_from", "thread_from"]
+__all__ = ["format_path", "format_validation_error", "reply_from", "thread_from"]
 
 
 def format_path(loc: tuple[int | str, ...] | tuple[Any, ...]) -> str:

@@ -129,7 +129,9 @@ class PolicyError(ReplyGuardError):
         problems: every problem found, sorted by file, line and column.
     """
 
-    def __init__(self, problems: list[PolicyProblem] | tuple[PolicyProblem, ...]) -> None:
+    def __init__(
+        self, problems: list[PolicyProblem] | tuple[PolicyProblem, ...]
+    ) -> None:
         self.problems = tuple(sorted(problems, key=PolicyProblem.sort_key))
         count = len(self.problems)
         head = f"{count} problem{'s' if count != 1 else ''} in policy"

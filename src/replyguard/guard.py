@@ -75,14 +75,18 @@ class Guard:
         strict: bool = False,
     ) -> None:
         if not isinstance(policy, Policy):
-            raise InvalidArgument(f"policy must be a `Policy`, not `{type(policy).__name__}`")
+            raise InvalidArgument(
+                f"policy must be a `Policy`, not `{type(policy).__name__}`"
+            )
         if store is not None:
             raise ConfigurationError(
                 f"unknown store `{store}`; this version keeps no state between reviews "
                 "(available: none)"
             )
         if clock is not None and not callable(clock):
-            raise InvalidArgument("clock must be a callable returning an aware datetime")
+            raise InvalidArgument(
+                "clock must be a callable returning an aware datetime"
+            )
         self._clock: Clock = clock or _wall_clock
         self._strict = strict
         self._lock = threading.Lock()
@@ -90,24 +94,37 @@ class Guard:
         self._install(policy)
 
     def _install(self, policy: Policy) -> None:
-        brand = Brand.build(handles=policy.brand.handles,
-                            names=[*policy.brand.names, *policy.brand.aliases])
+        brand = Brand.build(
+            handles=policy.brand.handles,
+            names=[*policy.brand.names, *policy.brand.aliases],
+        )
         # one tuple, replaced whole: a review reads it once and never sees a mix
         self._state: tuple[Policy, Brand] = (policy, brand)
 
     # -- construction -------------------------------------------------------------
 
     @classmethod
-    def default(cls, *, store: str | None = None, clock: Clock | None = None,
-                strict: bool = False) -> Guard:
+    def default(
+        cls,
+        *,
+        store: str | None = None,
+        clock: Clock | None = None,
+        strict: bool = False,
+    ) -> Guard:
         """Return a guard running the shipped default policy (``replyguard:default``)."""
         guard = cls(Policy.packaged("default"), store=store, clock=clock, strict=strict)
         guard._source = "replyguard:default"
         return guard
 
     @classmethod
-    def from_file(cls, path: str | Path, *, store: str | None = None,
-                  clock: Clock | None = None, strict: bool = False) -> Guard:
+    def from_file(
+        cls,
+        path: str | Path,
+        *,
+        store: str | None = None,
+        clock: Clock | None = None,
+        strict: bool = False,
+    ) -> Guard:
         """
         Return a guard running the policy in `path` (or ``replyguard:NAME``).
 
@@ -134,7 +151,9 @@ class Guard:
         """
         source = path if path is not None else self._source
         if source is None:
-            raise InvalidArgument("this guard was built from a `Policy`; give reload a path")
+            raise InvalidArgument(
+                "this guard was built from a `Policy`; give reload a path"
+            )
         policy = Policy.from_file(source)
         with self._lock:
             self._install(policy)
@@ -143,17 +162,28 @@ class Guard:
 
     # -- reviewing ------------------------------------------------------------------
 
-    def analyze(self, thread: Thread | dict[str, object],
-                reply: Reply | str | None = None) -> Signals:
+    def analyze(
+        self, thread: Thread | dict[str, object], reply: Reply | str | None = None
+    ) -> Signals:
         """Return the signals of a thread (and reply) as the policy in force sees them."""
         policy, brand = self._state
         thread_model = thread_from(thread)
         reply_model = reply_from(reply) if reply is not None else None
-        return analyze(thread_model, reply_model, brand=brand, thresholds=policy.thresholds,
-                       now=self._now())
+        return analyze(
+            thread_model,
+            reply_model,
+            brand=brand,
+            thresholds=policy.thresholds,
+            now=self._now(),
+        )
 
-    def review(self, reply: Reply | str | dict[str, object],
-               thread: Thread | dict[str, object], *, record: bool = True) -> Decision:
+    def review(
+        self,
+        reply: Reply | str | dict[str, object],
+        thread: Thread | dict[str, object],
+        *,
+        record: bool = True,
+    ) -> Decision:
         """
         Decide whether `reply` may be sent into `thread`.
 
@@ -171,13 +201,19 @@ class Guard:
         thread_model = thread_from(thread)
         return self._decide(reply_model, thread_model)[0]
 
-    async def areview(self, reply: Reply | str | dict[str, object],
-                      thread: Thread | dict[str, object], *, record: bool = True) -> Decision:
+    async def areview(
+        self,
+        reply: Reply | str | dict[str, object],
+        thread: Thread | dict[str, object],
+        *,
+        record: bool = True,
+    ) -> Decision:
         """Decide like `review`, for asyncio code; analysis runs inline (microseconds)."""
         return self.review(reply, thread, record=record)
 
-    def explain(self, reply: Reply | str | dict[str, object],
-                thread: Thread | dict[str, object]) -> Explanation:
+    def explain(
+        self, reply: Reply | str | dict[str, object], thread: Thread | dict[str, object]
+    ) -> Explanation:
         """Return the decision and a trace of every rule's evaluation; records nothing."""
         reply_model = reply_from(reply)
         thread_model = thread_from(thread)
@@ -186,60 +222,103 @@ class Guard:
 
     def _now(self) -> datetime:
         now = self._clock()
-        if not isinstance(now, datetime) or now.tzinfo is None:
+        if not isinstance(now, datetime) or now.tzinfo is None:  # type: ignore[redundant-expr]  # a user's clock may return anything
             raise InvalidArgument("the guard's clock must return an aware datetime")
         return now
 
-    def _decide(self, reply: Reply, thread: Thread, *,
-                trace: bool = False) -> tuple[Decision, list[TraceEvent]]:
+    def _decide(
+        self, reply: Reply, thread: Thread, *, trace: bool = False
+    ) -> tuple[Decision, list[TraceEvent]]:
         policy, brand = self._state
         now = self._now()
         events: list[TraceEvent] = []
         try:
-            signals = analyze(thread, reply, brand=brand, thresholds=policy.thresholds, now=now)
+            signals = analyze(
+                thread, reply, brand=brand, thresholds=policy.thresholds, now=now
+            )
         except Exception as exc:
             if self._strict:
                 raise
-            return self._failed(policy, reply, thread, now, Signals(), [
-                DecisionError(type=type(exc).__name__, message=str(exc), stage="analyze")
-            ]), events
+            return self._failed(
+                policy,
+                reply,
+                thread,
+                now,
+                Signals(),
+                [
+                    DecisionError(
+                        type=type(exc).__name__, message=str(exc), stage="analyze"
+                    )
+                ],
+            ), events
         try:
             matched, failed = policy.evaluate_safely(thread, reply, signals)
             if failed and self._strict:
-                raise failed[0][1]
+                raise failed[0][1]  # noqa: TRY301 - strict mode re-raises the rule's error
             errors = [
-                DecisionError(type=type(exc).__name__,
-                              message=f"rule `{rule.id}` ({rule.location}): {exc}",
-                              stage="evaluate")
+                DecisionError(
+                    type=type(exc).__name__,
+                    message=f"rule `{rule.id}` ({rule.location}): {exc}",
+                    stage="evaluate",
+                )
                 for rule, exc in failed
             ]
             if trace:
                 events = policy.trace(thread, reply, signals)
             if errors:
-                return self._failed(policy, reply, thread, now, signals, errors, matched), events
+                return self._failed(
+                    policy, reply, thread, now, signals, errors, matched
+                ), events
             return self._combine(policy, reply, thread, now, signals, matched), events
         except Exception as exc:
             if self._strict:
                 raise
-            stage = "rewrite" if "template" in type(exc).__name__.lower() else "internal"
-            return self._failed(policy, reply, thread, now, signals, [
-                DecisionError(type=type(exc).__name__, message=str(exc), stage=stage)
-            ]), events
+            stage = (
+                "rewrite" if "template" in type(exc).__name__.lower() else "internal"
+            )
+            return self._failed(
+                policy,
+                reply,
+                thread,
+                now,
+                signals,
+                [DecisionError(type=type(exc).__name__, message=str(exc), stage=stage)],
+            ), events
 
-    def _reasons(self, policy: Policy, rules: list[CompiledRule], reply: Reply, thread: Thread,
-                 signals: Signals) -> list[Reason]:
+    def _reasons(
+        self,
+        policy: Policy,
+        rules: list[CompiledRule],
+        reply: Reply,
+        thread: Thread,
+        signals: Signals,
+    ) -> list[Reason]:
         return [
-            Reason(rule=rule.id, action=rule.action,
-                   message=policy.render_message(rule, thread, reply, signals),
-                   evidence=_evidence_for(rule, signals), route=rule.route,
-                   priority=rule.priority)
+            Reason(
+                rule=rule.id,
+                action=rule.action,
+                message=policy.render_message(rule, thread, reply, signals),
+                evidence=_evidence_for(rule, signals),
+                route=rule.route,
+                priority=rule.priority,
+            )
             for rule in rules
         ]
 
-    def _combine(self, policy: Policy, reply: Reply, thread: Thread, now: datetime,
-                 signals: Signals, matched: list[CompiledRule]) -> Decision:
-        action = max((rule.action for rule in matched), key=lambda a: a.severity,
-                     default=Action.ALLOW)
+    def _combine(
+        self,
+        policy: Policy,
+        reply: Reply,
+        thread: Thread,
+        now: datetime,
+        signals: Signals,
+        matched: list[CompiledRule],
+    ) -> Decision:
+        action = max(
+            (rule.action for rule in matched),
+            key=lambda a: a.severity,
+            default=Action.ALLOW,
+        )
         reasons = self._reasons(policy, matched, reply, thread, signals)
         text: str | None = None
         if action is Action.ALLOW:
@@ -248,48 +327,107 @@ class Guard:
             current = reply
             for rule in matched:
                 if rule.action is Action.REWRITE:
-                    current = current.model_copy(update={
-                        "text": policy.render_rewrite(rule, thread, current, signals)})
+                    current = current.model_copy(
+                        update={
+                            "text": policy.render_rewrite(
+                                rule, thread, current, signals
+                            )
+                        }
+                    )
             text = current.text
-        escalation = _escalation(policy, [r for r in matched if r.asks_person], reasons,
-                                 reply, thread)
-        return self._finish(policy, action, text, reasons, escalation, signals, (), reply,
-                            thread, now)
+        escalation = _escalation(
+            policy, [r for r in matched if r.asks_person], reasons, reply, thread
+        )
+        return self._finish(
+            policy, action, text, reasons, escalation, signals, (), reply, thread, now
+        )
 
-    def _failed(self, policy: Policy, reply: Reply, thread: Thread, now: datetime,
-                signals: Signals, errors: list[DecisionError],
-                matched: list[CompiledRule] | None = None) -> Decision:
+    def _failed(
+        self,
+        policy: Policy,
+        reply: Reply,
+        thread: Thread,
+        now: datetime,
+        signals: Signals,
+        errors: list[DecisionError],
+        matched: list[CompiledRule] | None = None,
+    ) -> Decision:
         action = policy.on_error
-        reasons = [Reason(rule="on-error", action=action,
-                          message=f"the review failed ({errors[0].type}); "
-                                  f"policy `on_error` is {action.value}")]
-        for rule in matched or []:
-            reasons.append(Reason(rule=rule.id, action=rule.action,
-                                  message=rule.default_message(), route=rule.route,
-                                  priority=rule.priority))
+        reasons = [
+            Reason(
+                rule="on-error",
+                action=action,
+                message=f"the review failed ({errors[0].type}); "
+                f"policy `on_error` is {action.value}",
+            )
+        ]
+        reasons.extend(
+            Reason(
+                rule=rule.id,
+                action=rule.action,
+                message=rule.default_message(),
+                route=rule.route,
+                priority=rule.priority,
+            )
+            for rule in matched or []
+        )
         escalation = None
         if action is Action.ESCALATE or any(r.asks_person for r in matched or []):
             escalation = Escalation(
-                route="social-care", priority="high",
+                route="social-care",
+                priority="high",
                 summary=f"review of a reply to post {thread.target_post.id} by "
-                        f"{thread.target_post.author} failed: {errors[0].message}"[:500],
-                proposed_reply=reply.text, rules=tuple(r.rule for r in reasons),
+                f"{thread.target_post.author} failed: {errors[0].message}"[:500],
+                proposed_reply=reply.text,
+                rules=tuple(r.rule for r in reasons),
                 target_id=thread.target_post.id,
             )
-        return self._finish(policy, action, None, reasons, escalation, signals, tuple(errors),
-                            reply, thread, now)
+        return self._finish(
+            policy,
+            action,
+            None,
+            reasons,
+            escalation,
+            signals,
+            tuple(errors),
+            reply,
+            thread,
+            now,
+        )
 
-    def _finish(self, policy: Policy, action: Action, text: str | None,
-                reasons: list[Reason], escalation: Escalation | None, signals: Signals,
-                errors: tuple[DecisionError, ...], reply: Reply, thread: Thread,
-                now: datetime) -> Decision:
+    def _finish(
+        self,
+        policy: Policy,
+        action: Action,
+        text: str | None,
+        reasons: list[Reason],
+        escalation: Escalation | None,
+        signals: Signals,
+        errors: tuple[DecisionError, ...],
+        reply: Reply,
+        thread: Thread,
+        now: datetime,
+    ) -> Decision:
         would_have = None
         if policy.mode == "shadow" and not errors:
-            would_have, action, text, escalation = action, Action.ALLOW, reply.text, None
+            would_have, action, text, escalation = (
+                action,
+                Action.ALLOW,
+                reply.text,
+                None,
+            )
         return Decision(
-            action=action, text=text, reasons=tuple(reasons), escalation=escalation,
-            signals=signals, errors=errors, policy=policy.ref, at=now,
-            target_id=thread.target_post.id, proposed=reply.text, would_have=would_have,
+            action=action,
+            text=text,
+            reasons=tuple(reasons),
+            escalation=escalation,
+            signals=signals,
+            errors=errors,
+            policy=policy.ref,
+            at=now,
+            target_id=thread.target_post.id,
+            proposed=reply.text,
+            would_have=would_have,
         )
 
 
@@ -303,11 +441,18 @@ def _evidence_for(rule: CompiledRule, signals: Signals) -> tuple:  # type: ignor
     return tuple(found)
 
 
-def _escalation(policy: Policy, rules: list[CompiledRule], reasons: list[Reason],
-                reply: Reply, thread: Thread) -> Escalation | None:
+def _escalation(
+    policy: Policy,
+    rules: list[CompiledRule],
+    reasons: list[Reason],
+    reply: Reply,
+    thread: Thread,
+) -> Escalation | None:
     if not rules:
         return None
-    lead = max(rules, key=lambda r: (_PRIORITY_RANK.get(r.priority or "normal", 1), -r.index))
+    lead = max(
+        rules, key=lambda r: (_PRIORITY_RANK.get(r.priority or "normal", 1), -r.index)
+    )
     target = thread.target_post
     by_rule = {reason.rule: reason.message for reason in reasons}
     summary = (
@@ -317,7 +462,9 @@ def _escalation(policy: Policy, rules: list[CompiledRule], reasons: list[Reason]
     priority = lead.priority or policy.routes.get(lead.route or "", "normal")
     return Escalation(
         route=lead.route or "social-care",
-        priority=priority,  # type: ignore[arg-type]
-        summary=summary[:1000], proposed_reply=reply.text,
-        rules=tuple(r.id for r in rules), target_id=target.id,
+        priority=priority,
+        summary=summary[:1000],
+        proposed_reply=reply.text,
+        rules=tuple(r.id for r in rules),
+        target_id=target.id,
     )

@@ -40,9 +40,12 @@ def analyze(
         now: the review's time, read once by the guard.
     """
     limits = dict(thresholds or {})
-    ctx = AnalysisContext(thread=thread, reply=reply, brand=brand or Brand(), now=now,
-                          thresholds=limits)
+    ctx = AnalysisContext(
+        thread=thread, reply=reply, brand=brand or Brand(), now=now, thresholds=limits
+    )
     chain = analyze_chain(ctx)
     reply_signals = analyze_reply(ctx)
     sarcasm = SarcasmSignals()
-    return Signals(chain=chain, sarcasm=sarcasm, reply=reply_signals, analyzers=ANALYZERS)
+    return Signals(
+        chain=chain, sarcasm=sarcasm, reply=reply_signals, analyzers=ANALYZERS
+    )

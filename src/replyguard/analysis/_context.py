@@ -25,17 +25,24 @@ class Brand:
     pattern: re.Pattern[str] | None = None
 
     @classmethod
-    def build(cls, *, handles: tuple[str, ...] | list[str] = (),
-              names: tuple[str, ...] | list[str] = ()) -> Brand:
+    def build(
+        cls,
+        *,
+        handles: tuple[str, ...] | list[str] = (),
+        names: tuple[str, ...] | list[str] = (),
+    ) -> Brand:
         """Return a brand from its handles and its names or aliases."""
         keys = frozenset(h.strip().lstrip("@").lower() for h in handles if h.strip())
         cleaned = tuple(n.strip() for n in names if n.strip())
         pattern = None
         if cleaned:
             alternatives = "|".join(
-                re.escape(n).replace(r"\ ", r"\s+") for n in sorted(cleaned, key=len, reverse=True)
+                re.escape(n).replace(r"\ ", r"\s+")
+                for n in sorted(cleaned, key=len, reverse=True)
             )
-            pattern = re.compile(rf"(?<![\w@#]){'(?:' + alternatives + ')'}(?!\w)", re.IGNORECASE)
+            pattern = re.compile(
+                rf"(?<![\w@#]){'(?:' + alternatives + ')'}(?!\w)", re.IGNORECASE
+            )
         return cls(handles=keys, names=cleaned, pattern=pattern)
 
 

@@ -62,4 +62,4 @@ def handle_matches(handle: str, brand: Iterable[str]) -> bool:
     """Return whether a handle is one of the brand's (``@x@host`` matches ``@x``)."""
     key = handle_key(handle)
     local = key.split("@", 1)[0]
-    return any(b == key or b == local for b in brand)
+    return any(b in (key, local) for b in brand)

@@ -35,12 +35,24 @@ def _addressed(ctx: AnalysisContext, thread: Thread, target: Post) -> list[Evide
     evidence: list[Evidence] = []
     parent = thread.get(target.in_reply_to)
     if parent is not None and handle_matches(parent.author, brand):
-        evidence.append(Evidence(signal="chain.addressed_to_brand", cue="reply_to_brand",
-                                 post_id=target.id, text=parent.author))
+        evidence.append(
+            Evidence(
+                signal="chain.addressed_to_brand",
+                cue="reply_to_brand",
+                post_id=target.id,
+                text=parent.author,
+            )
+        )
     quoted = thread.get(target.quote_of)
     if quoted is not None and handle_matches(quoted.author, brand):
-        evidence.append(Evidence(signal="chain.addressed_to_brand", cue="quote_of_brand",
-                                 post_id=target.id, text=quoted.author))
+        evidence.append(
+            Evidence(
+                signal="chain.addressed_to_brand",
+                cue="quote_of_brand",
+                post_id=target.id,
+                text=quoted.author,
+            )
+        )
     text = target.text
     start, end = own_words(text)
     # Handles a reply starts with that it inherited from the post it answers are the
@@ -57,14 +69,28 @@ def _addressed(ctx: AnalysisContext, thread: Thread, target: Post) -> list[Evide
         if match.start() < prefix_end and handle.lower() in inherited:
             continue
         if handle_matches(handle, brand):
-            evidence.append(Evidence(signal="chain.addressed_to_brand", cue="mention",
-                                     post_id=target.id, start=match.start(), end=match.end(),
-                                     text=match.group(0)))
+            evidence.append(
+                Evidence(
+                    signal="chain.addressed_to_brand",
+                    cue="mention",
+                    post_id=target.id,
+                    start=match.start(),
+                    end=match.end(),
+                    text=match.group(0),
+                )
+            )
     if ctx.brand_names is not None:
-        for match in ctx.brand_names.finditer(text, start, end):
-            evidence.append(Evidence(signal="chain.addressed_to_brand", cue="brand_name",
-                                     post_id=target.id, start=match.start(), end=match.end(),
-                                     text=match.group(0)))
+        evidence.extend(
+            Evidence(
+                signal="chain.addressed_to_brand",
+                cue="brand_name",
+                post_id=target.id,
+                start=match.start(),
+                end=match.end(),
+                text=match.group(0),
+            )
+            for match in ctx.brand_names.finditer(text, start, end)
+        )
     return evidence
 
 
@@ -84,8 +110,15 @@ def _amplification(thread: Thread, target: Post) -> tuple[int, list[Evidence]]:
             best, best_post = count, post
     evidence = []
     if best_post is not None:
-        evidence.append(Evidence(signal="chain.amplification", cue="retweets_and_quotes",
-                                 post_id=best_post.id, text=str(best), weight=float(best)))
+        evidence.append(
+            Evidence(
+                signal="chain.amplification",
+                cue="retweets_and_quotes",
+                post_id=best_post.id,
+                text=str(best),
+                weight=float(best),
+            )
+        )
     return best, evidence
 
 
@@ -95,7 +128,9 @@ def analyze_chain(ctx: AnalysisContext) -> ChainSignals:
     target = thread.target_post
     brand = ctx.brand_handles
     root = thread.root
-    carried = thread.original_of(target) if target.kind in ("retweet", "quote") else root
+    carried = (
+        thread.original_of(target) if target.kind in ("retweet", "quote") else root
+    )
     original = root if target.kind == "reply" else carried
     addressed = _addressed(ctx, thread, target)
     amplification, amp_evidence = _amplification(thread, target)
@@ -104,7 +139,9 @@ def analyze_chain(ctx: AnalysisContext) -> ChainSignals:
     duplicates, dup_evidence = _near_duplicates(ctx, thread, target)
     evidence = [*addressed, *amp_evidence, *dup_evidence]
     evidence.extend(
-        Evidence(signal="chain.brand_posts", cue="brand_post", post_id=p.id, text=p.author)
+        Evidence(
+            signal="chain.brand_posts", cue="brand_post", post_id=p.id, text=p.author
+        )
         for p in brand_posts
     )
     return ChainSignals(
@@ -122,23 +159,31 @@ def analyze_chain(ctx: AnalysisContext) -> ChainSignals:
     )
 
 
-def _near_duplicates(ctx: AnalysisContext, thread: Thread, target: Post) -> tuple[int, list[Evidence]]:
+def _near_duplicates(
+    ctx: AnalysisContext, thread: Thread, target: Post
+) -> tuple[int, list[Evidence]]:
     query = ctx.content(target)
     if len(query) < 12:
         return 0, []
     others = {
         p.id: ctx.content(p)
         for p in thread.posts
-        if p.id != target.id and p.id != target.retweet_of and not p.missing
+        if p.id not in (target.id, target.retweet_of)
+        and not p.missing
         and not handle_matches(p.author, ctx.brand_handles)
     }
     if not others:
         return 0, []
-    found = process.extract(query, others, scorer=fuzz.ratio,
-                            score_cutoff=NEAR_DUPLICATE_SCORE, limit=None)
+    found = process.extract(
+        query, others, scorer=fuzz.ratio, score_cutoff=NEAR_DUPLICATE_SCORE, limit=None
+    )
     evidence = [
-        Evidence(signal="chain.near_duplicates", cue="same_text", post_id=key,
-                 weight=round(score / 100.0, 3))
+        Evidence(
+            signal="chain.near_duplicates",
+            cue="same_text",
+            post_id=key,
+            weight=round(score / 100.0, 3),
+        )
         for _, score, key in found
     ]
     return len(found), evidence

@@ -34,8 +34,14 @@ def analyze_reply(ctx: AnalysisContext) -> ReplySignals:
                 continue
             score = fuzz.ratio(body, strip_handles(post.text)) / 100.0
             if score >= 0.5:
-                evidence.append(Evidence(signal="reply.repeats_brand_post", cue="same_text",
-                                         post_id=post.id, weight=round(score, 3)))
+                evidence.append(
+                    Evidence(
+                        signal="reply.repeats_brand_post",
+                        cue="same_text",
+                        post_id=post.id,
+                        weight=round(score, 3),
+                    )
+                )
             repeats = max(repeats, score)
     return ReplySignals(
         length=len(text),

@@ -38,7 +38,7 @@ class _Environment(ImmutableSandboxedEnvironment):
 
 
 ENVIRONMENT = _Environment(
-    autoescape=False,  # noqa: S701 - social posts are plain text, not HTML
+    autoescape=False,
     undefined=StrictUndefined,
     keep_trailing_newline=False,
 )
@@ -54,8 +54,9 @@ ENVIRONMENT.filters.update(
 class TemplateProblem(Exception):
     """A template cannot be compiled."""
 
-    def __init__(self, code: str, message: str, *, lineno: int = 1,
-                 help: str | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, *, lineno: int = 1, help: str | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -92,7 +93,7 @@ def compile_template(source: str) -> Any:
         tree = ENVIRONMENT.parse(source)
         unknown = meta.find_undeclared_variables(tree) - TEMPLATE_NAMES
         if unknown:
-            name = sorted(unknown)[0]
+            name = min(unknown)
             lineno = next(
                 (n.lineno for n in tree.find_all(nodes.Name) if n.name == name), 1
             )

@@ -55,7 +55,12 @@ class Type:
     def optional(self) -> Type:
         """Return this type, allowing None."""
         return Type(
-            self.kind, True, self.choices, self.item, self.name, self.attrs
+            self.kind,
+            nullable=True,
+            choices=self.choices,
+            item=self.item,
+            name=self.name,
+            attrs=self.attrs,
         )
 
 
@@ -104,7 +109,9 @@ def _scalar(annotation: Any) -> Type | None:
 _cache: dict[type[BaseModel], Type] = {}
 
 
-def from_annotation(annotation: Any, extras: dict[type[BaseModel], dict[str, Attr]]) -> Type:
+def from_annotation(
+    annotation: Any, extras: dict[type[BaseModel], dict[str, Attr]]
+) -> Type:
     """Return the `Type` of a pydantic field annotation."""
     scalar = _scalar(annotation)
     if scalar is not None:
@@ -133,14 +140,18 @@ def model_type(
     if model in _cache:
         return _cache[model]
     attrs: dict[str, Attr] = {}
-    result = Type("obj", name=model.__name__.removesuffix("Signals").lower() or "object",
-                  attrs=attrs)
+    result = Type(
+        "obj",
+        name=model.__name__.removesuffix("Signals").lower() or "object",
+        attrs=attrs,
+    )
     _cache[model] = result
     for name, info in model.model_fields.items():
         if name == "evidence":
             continue
-        attrs[name] = Attr(name, from_annotation(info.annotation, extras),
-                           info.description or "")
+        attrs[name] = Attr(
+            name, from_annotation(info.annotation, extras), info.description or ""
+        )
     attrs.update(extras.get(model, {}))
     return result
 
@@ -148,7 +159,9 @@ def model_type(
 def _build_roots() -> dict[str, Type]:
     extras: dict[type[BaseModel], dict[str, Attr]] = {}
     post_type = model_type(Post, extras)
-    post_type.attrs["handle"] = Attr("handle", STR, "the author's handle, lowercase, no @")
+    post_type.attrs["handle"] = Attr(
+        "handle", STR, "the author's handle, lowercase, no @"
+    )
     extras[Thread] = {
         "target": Attr("target_post", post_type, "the post the bot answers"),
         "root": Attr("root", post_type, "the top of the target's chain"),

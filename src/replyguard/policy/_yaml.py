@@ -76,7 +76,9 @@ def load_located(text: str, file: str) -> Located:
     return located
 
 
-def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: Path, out: Located) -> Any:
+def _construct(
+    loader: yaml.SafeLoader, node: yaml.Node, path: Path, out: Located
+) -> Any:
     out.marks[path] = _mark(node)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)

@@ -16,8 +16,8 @@ from replyguard.models import Action, PolicyRef, Reply, Signals, Thread, TraceEv
 from replyguard.policy._templates import TemplateProblem, ThreadView, compile_template
 from replyguard.policy._types import policy_type
 from replyguard.policy.conditions import (
-    CompileProblem,
     CompiledCondition,
+    CompileProblem,
     compile_condition,
     runtime_globals,
 )
@@ -81,13 +81,17 @@ class Policy:
         self.routes: dict[str, str] = dict(merged.routes)
         self.rules: tuple[CompiledRule, ...] = _compile_rules(merged, self.thresholds)
         self.hash: str = _content_hash(merged, self.thresholds)
-        self.ref: PolicyRef = PolicyRef(name=self.name, version=self.version, hash=self.hash)
+        self.ref: PolicyRef = PolicyRef(
+            name=self.name, version=self.version, hash=self.hash
+        )
         self.namespace: SimpleNamespace = SimpleNamespace(
             name=self.name,
             version=self.version,
             mode=self.mode,
             thresholds=SimpleNamespace(**self.thresholds),
-            brand=SimpleNamespace(**{k: tuple(v) for k, v in self.brand.model_dump().items()}),
+            brand=SimpleNamespace(
+                **{k: tuple(v) for k, v in self.brand.model_dump().items()}
+            ),
         )
         self._match, self._rule_functions = _build_code(self.rules, self.name)
         self._operand_functions: list[list[RuleFunction]] | None = None
@@ -123,7 +127,9 @@ class Policy:
 
     # -- evaluation -----------------------------------------------------------------
 
-    def match(self, thread: Thread, reply: Reply, signals: Signals) -> list[CompiledRule]:
+    def match(
+        self, thread: Thread, reply: Reply, signals: Signals
+    ) -> list[CompiledRule]:
         """
         Return the rules whose conditions hold, in rule order.
 
@@ -159,37 +165,69 @@ class Policy:
         for rule, function, operands in zip(
             self.rules, self._rule_functions, self._operand_functions, strict=True
         ):
-            events.append(TraceEvent(op="enter", rule=rule.id, expr=rule.condition.source,
-                                     location=rule.location))
-            for (display, _), operand in zip(rule.condition.operands, operands, strict=True):
-                events.append(TraceEvent(op="eval", rule=rule.id, expr=display,
-                                         value=_traced(operand, args), location=rule.location))
+            events.append(
+                TraceEvent(
+                    op="enter",
+                    rule=rule.id,
+                    expr=rule.condition.source,
+                    location=rule.location,
+                )
+            )
+            for (display, _), operand in zip(
+                rule.condition.operands, operands, strict=True
+            ):
+                events.append(
+                    TraceEvent(
+                        op="eval",
+                        rule=rule.id,
+                        expr=display,
+                        value=_traced(operand, args),
+                        location=rule.location,
+                    )
+                )
             value = _traced(function, args)
             matched = bool(value) and not isinstance(value, _Failure)
-            events.append(TraceEvent(
-                op="match" if matched else "fail", rule=rule.id,
-                expr=rule.condition.source, value=value if not isinstance(value, _Failure) else str(value),
-                location=rule.location,
-            ))
+            events.append(
+                TraceEvent(
+                    op="match" if matched else "fail",
+                    rule=rule.id,
+                    expr=rule.condition.source,
+                    value=value if not isinstance(value, _Failure) else str(value),
+                    location=rule.location,
+                )
+            )
         return events
 
-    def render_message(self, rule: CompiledRule, thread: Thread, reply: Reply,
-                       signals: Signals) -> str:
+    def render_message(
+        self, rule: CompiledRule, thread: Thread, reply: Reply, signals: Signals
+    ) -> str:
         """Return the reason message of a matched rule (its template, or description)."""
         if rule.message is None:
             return rule.default_message()
-        return str(rule.message.render(**self._template_scope(thread, reply, signals))).strip()
+        return str(
+            rule.message.render(**self._template_scope(thread, reply, signals))
+        ).strip()
 
-    def render_rewrite(self, rule: CompiledRule, thread: Thread, reply: Reply,
-                       signals: Signals) -> str:
+    def render_rewrite(
+        self, rule: CompiledRule, thread: Thread, reply: Reply, signals: Signals
+    ) -> str:
         """Return the rewritten reply text of a rewrite rule."""
         if rule.template is None:
             return reply.text
-        return str(rule.template.render(**self._template_scope(thread, reply, signals))).strip()
+        return str(
+            rule.template.render(**self._template_scope(thread, reply, signals))
+        ).strip()
 
-    def _template_scope(self, thread: Thread, reply: Reply, signals: Signals) -> dict[str, Any]:
-        return {"thread": ThreadView(thread), "reply": reply, "signals": signals,
-                "state": signals.state, "policy": self.namespace}
+    def _template_scope(
+        self, thread: Thread, reply: Reply, signals: Signals
+    ) -> dict[str, Any]:
+        return {
+            "thread": ThreadView(thread),
+            "reply": reply,
+            "signals": signals,
+            "state": signals.state,
+            "policy": self.namespace,
+        }
 
 
 class _Failure(str):
@@ -206,7 +244,9 @@ def _traced(function: RuleFunction, args: tuple[Any, ...]) -> Any:
     return repr(value)
 
 
-def _compile_rules(merged: MergedPolicy, thresholds: dict[str, float]) -> tuple[CompiledRule, ...]:
+def _compile_rules(
+    merged: MergedPolicy, thresholds: dict[str, float]
+) -> tuple[CompiledRule, ...]:
     kind = policy_type(thresholds)
     problems: list[PolicyProblem] = []
     compiled: list[CompiledRule] = []
@@ -214,15 +254,26 @@ def _compile_rules(merged: MergedPolicy, thresholds: dict[str, float]) -> tuple[
         spec = loaded.spec
         condition = None
         try:
-            condition = compile_condition(spec.when, policy_type=kind, regex_prefix=str(index))
+            condition = compile_condition(
+                spec.when, policy_type=kind, regex_prefix=str(index)
+            )
         except CompileProblem as exc:
-            problems.append(PolicyProblem(
-                code=exc.code, message=f"{exc.message} in rule `{spec.id}`", file=loaded.file,
-                line=loaded.when_line + max(exc.lineno - 1, 0),
-                column=loaded.when_column, rule_id=spec.id, help=exc.help,
-            ))
+            problems.append(
+                PolicyProblem(
+                    code=exc.code,
+                    message=f"{exc.message} in rule `{spec.id}`",
+                    file=loaded.file,
+                    line=loaded.when_line + max(exc.lineno - 1, 0),
+                    column=loaded.when_column,
+                    rule_id=spec.id,
+                    help=exc.help,
+                )
+            )
         message = template = None
-        for attr, line in (("message", loaded.message_line), ("template", loaded.template_line)):
+        for attr, line in (
+            ("message", loaded.message_line),
+            ("template", loaded.template_line),
+        ):
             text = getattr(spec, attr)
             if text is None:
                 continue
@@ -232,30 +283,51 @@ def _compile_rules(merged: MergedPolicy, thresholds: dict[str, float]) -> tuple[
                 else:
                     template = compile_template(text)
             except TemplateProblem as exc:
-                problems.append(PolicyProblem(
-                    code=exc.code, message=f"{exc.message} in the {attr} of rule `{spec.id}`",
-                    file=loaded.file, line=line, column=0, rule_id=spec.id, help=exc.help,
-                ))
+                problems.append(
+                    PolicyProblem(
+                        code=exc.code,
+                        message=f"{exc.message} in the {attr} of rule `{spec.id}`",
+                        file=loaded.file,
+                        line=line,
+                        column=0,
+                        rule_id=spec.id,
+                        help=exc.help,
+                    )
+                )
         if spec.route is not None and spec.action == "allow":
-            problems.append(PolicyProblem(
-                code="policy.route_on_allow",
-                message=f"rule `{spec.id}` allows, so it cannot route to `{spec.route}`",
-                file=loaded.file, line=loaded.line, column=loaded.column, rule_id=spec.id,
-                help="use action escalate, or suppress with a route to hold and notify",
-            ))
+            problems.append(
+                PolicyProblem(
+                    code="policy.route_on_allow",
+                    message=f"rule `{spec.id}` allows, so it cannot route to `{spec.route}`",
+                    file=loaded.file,
+                    line=loaded.line,
+                    column=loaded.column,
+                    rule_id=spec.id,
+                    help="use action escalate, or suppress with a route to hold and notify",
+                )
+            )
         if condition is None:
             continue
         action = Action(spec.action)
-        compiled.append(CompiledRule(
-            id=spec.id, index=len(compiled), action=action,
-            description=(spec.description or "").strip(),
-            route=spec.route or ("social-care" if action is Action.ESCALATE else None),
-            priority=spec.priority or (merged.routes.get(spec.route) if spec.route else None),
-            asks_person=action is Action.ESCALATE or spec.route is not None,
-            condition=condition, message=message, template=template,
-            location=f"{loaded.file}:{loaded.when_line}:{loaded.when_column}",
-            tags=tuple(spec.tags), loaded=loaded,
-        ))
+        compiled.append(
+            CompiledRule(
+                id=spec.id,
+                index=len(compiled),
+                action=action,
+                description=(spec.description or "").strip(),
+                route=spec.route
+                or ("social-care" if action is Action.ESCALATE else None),
+                priority=spec.priority
+                or (merged.routes.get(spec.route) if spec.route else None),
+                asks_person=action is Action.ESCALATE or spec.route is not None,
+                condition=condition,
+                message=message,
+                template=template,
+                location=f"{loaded.file}:{loaded.when_line}:{loaded.when_column}",
+                tags=tuple(spec.tags),
+                loaded=loaded,
+            )
+        )
     if problems:
         raise PolicyCompileError(problems)
     return tuple(compiled)
@@ -271,20 +343,27 @@ def _code_globals(rules: tuple[CompiledRule, ...]) -> dict[str, Any]:
 _ARGS = "thread, reply, signals, state, policy"
 
 
-def _build_code(rules: tuple[CompiledRule, ...], name: str) -> tuple[MatchFunction, list[RuleFunction]]:
+def _build_code(
+    rules: tuple[CompiledRule, ...], name: str
+) -> tuple[MatchFunction, list[RuleFunction]]:
     lines = [f"def _match({_ARGS}):", "    m = []"]
     for rule in rules:
         lines += [f"    if {rule.condition.python}:", f"        m.append({rule.index})"]
     lines.append("    return m")
     for rule in rules:
-        lines += [f"def _rule_{rule.index}({_ARGS}):", f"    return {rule.condition.python}"]
+        lines += [
+            f"def _rule_{rule.index}({_ARGS}):",
+            f"    return {rule.condition.python}",
+        ]
     namespace = _code_globals(rules)
     exec(compile("\n".join(lines), f"<policy {name}>", "exec"), namespace)  # noqa: S102 - checked code
     functions = [namespace[f"_rule_{rule.index}"] for rule in rules]
     return namespace["_match"], functions
 
 
-def _build_operand_code(rules: tuple[CompiledRule, ...], name: str) -> list[list[RuleFunction]]:
+def _build_operand_code(
+    rules: tuple[CompiledRule, ...], name: str
+) -> list[list[RuleFunction]]:
     lines: list[str] = []
     for rule in rules:
         for j, (_, python) in enumerate(rule.condition.operands):
@@ -293,7 +372,10 @@ def _build_operand_code(rules: tuple[CompiledRule, ...], name: str) -> list[list
     if lines:
         exec(compile("\n".join(lines), f"<policy {name} trace>", "exec"), namespace)  # noqa: S102 - checked code
     return [
-        [namespace[f"_op_{rule.index}_{j}"] for j in range(len(rule.condition.operands))]
+        [
+            namespace[f"_op_{rule.index}_{j}"]
+            for j in range(len(rule.condition.operands))
+        ]
         for rule in rules
     ]
 

@@ -53,8 +53,9 @@ _ENV = Environment(autoescape=False)  # noqa: S701 - expressions only, never ren
 class CompileProblem(Exception):
     """A condition cannot be compiled; carries a problem code and help."""
 
-    def __init__(self, code: str, message: str, *, help: str | None = None,
-                 lineno: int = 1) -> None:
+    def __init__(
+        self, code: str, message: str, *, help: str | None = None, lineno: int = 1
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -105,23 +106,38 @@ class _Function:
 FUNCTIONS: dict[str, _Function] = {
     "len": _Function("len", len, (ANY,), INT, "number of items or characters"),
     "contains": _Function(
-        "_fn_contains", _contains, (STR, STR), BOOL,
+        "_fn_contains",
+        _contains,
+        (STR, STR),
+        BOOL,
         "whether text contains a phrase, ignoring case",
     ),
     "contains_any": _Function(
-        "_fn_contains_any", _contains_any, (STR, Type("list", item=STR)), BOOL,
+        "_fn_contains_any",
+        _contains_any,
+        (STR, Type("list", item=STR)),
+        BOOL,
         "whether text contains any of the phrases, ignoring case",
     ),
     "starts_with": _Function(
-        "_fn_starts_with", _starts_with, (STR, STR), BOOL,
+        "_fn_starts_with",
+        _starts_with,
+        (STR, STR),
+        BOOL,
         "whether text starts with a prefix, ignoring case",
     ),
     "similarity": _Function(
-        "_fn_similarity", _similarity, (STR, STR), FLOAT,
+        "_fn_similarity",
+        _similarity,
+        (STR, STR),
+        FLOAT,
         "how alike two texts are, 0..1 (rapidfuzz ratio, ignoring case)",
     ),
     "matches": _Function(
-        "_fn_matches", lambda *_: False, (STR, STR), BOOL,
+        "_fn_matches",
+        lambda *_: False,
+        (STR, STR),
+        BOOL,
         "whether text matches a regular expression (a constant, compiled at load)",
     ),
 }
@@ -146,9 +162,16 @@ FILTERS: dict[str, _Function] = {
 
 def runtime_globals() -> dict[str, Any]:
     """Return the globals compiled conditions run with."""
-    names: dict[str, Any] = {"__builtins__": {}, "len": len, "abs": abs,
-                             "round": round, "int": int, "float": float,
-                             "max": max, "min": min}
+    names: dict[str, Any] = {
+        "__builtins__": {},
+        "len": len,
+        "abs": abs,
+        "round": round,
+        "int": int,
+        "float": float,
+        "max": max,
+        "min": min,
+    }
     for function in (*FUNCTIONS.values(), *FILTERS.values()):
         names.setdefault(function.python, function.impl)
     names["_cmp_none"] = _cmp_none
@@ -169,13 +192,23 @@ _ORDER_OPS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 _PY_CMP = {
-    "eq": "==", "ne": "!=", "lt": "<", "lteq": "<=", "gt": ">", "gteq": ">=",
-    "in": "in", "notin": "not in",
+    "eq": "==",
+    "ne": "!=",
+    "lt": "<",
+    "lteq": "<=",
+    "gt": ">",
+    "gteq": ">=",
+    "in": "in",
+    "notin": "not in",
 }
 _J_CMP = {**_PY_CMP, "notin": "not in"}
 _BIN = {
-    nodes.Add: "+", nodes.Sub: "-", nodes.Mul: "*", nodes.Div: "/",
-    nodes.FloorDiv: "//", nodes.Mod: "%",
+    nodes.Add: "+",
+    nodes.Sub: "-",
+    nodes.Mul: "*",
+    nodes.Div: "/",
+    nodes.FloorDiv: "//",
+    nodes.Mod: "%",
 }
 
 
@@ -227,14 +260,19 @@ class _Compiler:
             return repr(value), FLOAT
         if isinstance(value, str):
             return repr(value), STR
-        raise CompileProblem("policy.unsupported_syntax", f"constant `{value!r}` is not allowed",
-                             lineno=node.lineno)
+        raise CompileProblem(
+            "policy.unsupported_syntax",
+            f"constant `{value!r}` is not allowed",
+            lineno=node.lineno,
+        )
 
     def gen_List(self, node: nodes.List | nodes.Tuple) -> tuple[str, Type]:
         parts = [self.gen(item) for item in node.items]
         kinds = {t.kind for _, t in parts}
         item = parts[0][1] if len(kinds) == 1 and parts else ANY
-        return "(" + "".join(f"{code}, " for code, _ in parts) + ")", Type("list", item=item)
+        return "(" + "".join(f"{code}, " for code, _ in parts) + ")", Type(
+            "list", item=item
+        )
 
     gen_Tuple = gen_List
 
@@ -285,14 +323,17 @@ class _Compiler:
             raise CompileProblem(
                 "policy.unknown_name",
                 f"unknown {noun} `{path}.{attr}`",
-                help=did_you_mean(attr, known) or "known: " + ", ".join(f"`{k}`" for k in known),
+                help=did_you_mean(attr, known)
+                or "known: " + ", ".join(f"`{k}`" for k in known),
                 lineno=lineno,
             )
         if kind.nullable:
             self.temp += 1
             tmp = f"_t{self.temp}"
-            return (f"(None if ({tmp} := {code}) is None else {tmp}.{found.python})",
-                    found.type.optional())
+            return (
+                f"(None if ({tmp} := {code}) is None else {tmp}.{found.python})",
+                found.type.optional(),
+            )
         return f"{code}.{found.python}", found.type
 
     def gen_Getitem(self, node: nodes.Getitem) -> tuple[str, Type]:
@@ -386,7 +427,9 @@ class _Compiler:
         left_node: nodes.Node = node.expr
         for operand in node.ops:
             right_code, right_type = self.gen(operand.expr)
-            self._check_compare(operand.op, left_node, left_type, operand.expr, right_type)
+            self._check_compare(
+                operand.op, left_node, left_type, operand.expr, right_type
+            )
             if operand.op in _ORDER_OPS and (left_type.nullable or right_type.nullable):
                 parts.append(f"_cmp_none({operand.op!r}, {left_code}, {right_code})")
             else:
@@ -394,8 +437,9 @@ class _Compiler:
             left_code, left_type, left_node = right_code, right_type, operand.expr
         return "(" + " and ".join(parts) + ")", BOOL
 
-    def _check_compare(self, op: str, left: nodes.Node, lt: Type, right: nodes.Node,
-                       rt: Type) -> None:
+    def _check_compare(
+        self, op: str, left: nodes.Node, lt: Type, right: nodes.Node, rt: Type
+    ) -> None:
         lineno = getattr(left, "lineno", 1)
         if op in ("in", "notin"):
             if rt.kind not in ("list", "str", "any"):
@@ -405,7 +449,11 @@ class _Compiler:
                     "`in` needs a list or a text on its right",
                     lineno=lineno,
                 )
-            if rt.kind == "list" and lt.choices and isinstance(right, nodes.List | nodes.Tuple):
+            if (
+                rt.kind == "list"
+                and lt.choices
+                and isinstance(right, nodes.List | nodes.Tuple)
+            ):
                 for item in right.items:
                     self._check_choice(lt, left, item)
             return
@@ -422,7 +470,9 @@ class _Compiler:
                     lineno=lineno,
                 )
             return
-        ok = (lt.numeric and rt.numeric) or (lt.kind == rt.kind and lt.kind in ("str", "datetime"))
+        ok = (lt.numeric and rt.numeric) or (
+            lt.kind == rt.kind and lt.kind in ("str", "datetime")
+        )
         if not ok:
             raise CompileProblem(
                 "policy.type_mismatch",
@@ -467,7 +517,13 @@ class _Compiler:
                 or "filters: " + ", ".join(f"`{f}`" for f in sorted(FILTERS)),
                 lineno=node.lineno,
             )
-        if node.node is None or node.args or node.kwargs or node.dyn_args or node.dyn_kwargs:
+        if (
+            node.node is None
+            or node.args
+            or node.kwargs
+            or node.dyn_args
+            or node.dyn_kwargs
+        ):
             raise CompileProblem(
                 "policy.unsupported_syntax",
                 f"filter `{node.name}` takes no arguments here",
@@ -501,8 +557,11 @@ class _Compiler:
                 lineno=node.lineno,
             )
         if node.kwargs or node.dyn_args or node.dyn_kwargs:
-            raise CompileProblem("policy.unsupported_syntax",
-                                 f"`{name}` takes positional arguments only", lineno=node.lineno)
+            raise CompileProblem(
+                "policy.unsupported_syntax",
+                f"`{name}` takes positional arguments only",
+                lineno=node.lineno,
+            )
         if len(node.args) != len(function.params):
             raise CompileProblem(
                 "policy.bad_arguments",
@@ -513,20 +572,29 @@ class _Compiler:
         args = [self.gen(arg) for arg in node.args]
         if name == "matches":
             pattern = node.args[1]
-            if not (isinstance(pattern, nodes.Const) and isinstance(pattern.value, str)):
-                raise CompileProblem("policy.bad_arguments",
-                                     "the pattern of `matches` must be a constant text",
-                                     lineno=node.lineno)
+            if not (
+                isinstance(pattern, nodes.Const) and isinstance(pattern.value, str)
+            ):
+                raise CompileProblem(
+                    "policy.bad_arguments",
+                    "the pattern of `matches` must be a constant text",
+                    lineno=node.lineno,
+                )
             try:
                 regex = re.compile(pattern.value, re.IGNORECASE)
             except re.error as exc:
-                raise CompileProblem("policy.bad_regex",
-                                     f"invalid regular expression `{pattern.value}`: {exc}",
-                                     lineno=node.lineno) from None
+                raise CompileProblem(
+                    "policy.bad_regex",
+                    f"invalid regular expression `{pattern.value}`: {exc}",
+                    lineno=node.lineno,
+                ) from None
             key = f"_re_{self.regex_prefix}_{len(self.regexes)}"
             self.regexes[key] = regex
             return f"({key}.search(str({args[0][0]})) is not None)", BOOL
-        return f"{function.python}({', '.join(code for code, _ in args)})", function.returns
+        return (
+            f"{function.python}({', '.join(code for code, _ in args)})",
+            function.returns,
+        )
 
 
 def _incompatible(a: Type, b: Type) -> bool:
@@ -559,7 +627,7 @@ def parse_expression(source: str) -> nodes.Expr:
 
 
 def compile_condition(
-    source: str | bool,
+    source: str | bool,  # noqa: FBT001 - YAML `when: true` arrives as a bool
     *,
     policy_type: Type,
     regex_prefix: str = "0",

@@ -125,7 +125,11 @@ def _schema_problems(exc: ValidationError, located: Located) -> list[PolicyProbl
         rule_id = None
         if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
             rules = data.get("rules")
-            if isinstance(rules, list) and loc[1] < len(rules) and isinstance(rules[loc[1]], dict):
+            if (
+                isinstance(rules, list)
+                and loc[1] < len(rules)
+                and isinstance(rules[loc[1]], dict)
+            ):
                 rid = rules[loc[1]].get("id")
                 rule_id = str(rid) if rid is not None else None
         in_rule = f" in rule `{rule_id}`" if rule_id else ""
@@ -153,16 +157,22 @@ def _schema_problems(exc: ValidationError, located: Located) -> list[PolicyProbl
                     f"`{value}` is not an action{in_rule}; "
                     "use allow, rewrite, escalate or suppress"
                 )
-                help_text = did_you_mean(str(value), ["allow", "rewrite", "escalate", "suppress"])
+                help_text = did_you_mean(
+                    str(value), ["allow", "rewrite", "escalate", "suppress"]
+                )
             elif kind == "literal_error" and loc[-1] == "on_error":
                 value = error.get("input")
                 code = "policy.bad_on_error"
-                message = f"`on_error: {value}` is not allowed; use escalate or suppress"
+                message = (
+                    f"`on_error: {value}` is not allowed; use escalate or suppress"
+                )
                 if value == "allow":
                     help_text = "a failed review must never let a reply out silently"
             elif kind == "literal_error" and loc[-1] == "replyguard":
                 code = "policy.unsupported_version"
-                message = f"unsupported policy format `replyguard: {error.get('input')}`"
+                message = (
+                    f"unsupported policy format `replyguard: {error.get('input')}`"
+                )
                 help_text = "this version of replyguard reads format 1"
             else:
                 code = "policy.bad_value"
@@ -172,8 +182,15 @@ def _schema_problems(exc: ValidationError, located: Located) -> list[PolicyProbl
                 reason = reason[:1].lower() + reason[1:]
                 message = f"`{field}`{in_rule}: {reason}"
         problems.append(
-            PolicyProblem(code=code, message=message, file=located.file, line=line,
-                          column=column, rule_id=rule_id, help=help_text)
+            PolicyProblem(
+                code=code,
+                message=message,
+                file=located.file,
+                line=line,
+                column=column,
+                rule_id=rule_id,
+                help=help_text,
+            )
         )
     return problems
 
@@ -186,13 +203,17 @@ class _Parsed:
     source: str
 
 
-def _read(ref: str | Path, base: Path | None, *, origin: PolicyProblem | None) -> tuple[Path | None, str, str]:
+def _read(
+    ref: str | Path, base: Path | None, *, origin: PolicyProblem | None
+) -> tuple[Path | None, str, str]:
     """Return (path, display name, text) of a policy reference."""
     if isinstance(ref, str) and ref.startswith(PACKAGE_PREFIX):
         try:
             path = packaged_policy_path(ref)
         except ConfigurationError as exc:
-            raise PolicyError([_at(origin, "policy.extends_not_found", str(exc))]) from None
+            raise PolicyError(
+                [_at(origin, "policy.extends_not_found", str(exc))]
+            ) from None
     else:
         path = Path(ref)
         if base is not None and not path.is_absolute():
@@ -200,17 +221,26 @@ def _read(ref: str | Path, base: Path | None, *, origin: PolicyProblem | None) -
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise PolicyError([_at(origin, "policy.not_found", f"no policy file `{ref}`")]) from None
+        raise PolicyError(
+            [_at(origin, "policy.not_found", f"no policy file `{ref}`")]
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError([_at(origin, "policy.unreadable", f"cannot read `{ref}`: {exc}")]) from None
+        raise PolicyError(
+            [_at(origin, "policy.unreadable", f"cannot read `{ref}`: {exc}")]
+        ) from None
     return path, _display(path), text
 
 
 def _at(origin: PolicyProblem | None, code: str, message: str) -> PolicyProblem:
     if origin is None:
         return PolicyProblem(code=code, message=message)
-    return PolicyProblem(code=code, message=message, file=origin.file, line=origin.line,
-                         column=origin.column)
+    return PolicyProblem(
+        code=code,
+        message=message,
+        file=origin.file,
+        line=origin.line,
+        column=origin.column,
+    )
 
 
 def _parse(text: str, file: str) -> _Parsed:
@@ -219,11 +249,15 @@ def _parse(text: str, file: str) -> _Parsed:
         raise PolicySyntaxError(located.problems)
     problems = list(located.problems)
     if not isinstance(located.data, dict):
-        problems.append(PolicyProblem(
-            code="policy.not_a_mapping",
-            message="a policy must be a mapping with keys such as `replyguard`, `name` and `rules`",
-            file=file, line=1, column=1,
-        ))
+        problems.append(
+            PolicyProblem(
+                code="policy.not_a_mapping",
+                message="a policy must be a mapping with keys such as `replyguard`, `name` and `rules`",
+                file=file,
+                line=1,
+                column=1,
+            )
+        )
         raise PolicySchemaError(problems)
     try:
         document = PolicyDocument.model_validate(located.data)
@@ -266,15 +300,28 @@ def _merge(parsed: _Parsed, base: Path, *, stack: tuple[str, ...]) -> MergedPoli
     parents: list[MergedPolicy] = []
     document, located = parsed.document, parsed.located
     for index, ref in enumerate(document.extends):
-        line, column = located.where(("extends", index) if isinstance(located.data.get("extends"), list) else ("extends",))
-        origin = PolicyProblem(code="", message="", file=located.file, line=line, column=column)
+        line, column = located.where(
+            ("extends", index)
+            if isinstance(located.data.get("extends"), list)
+            else ("extends",)
+        )
+        origin = PolicyProblem(
+            code="", message="", file=located.file, line=line, column=column
+        )
         try:
             path, display, body = _read(ref, base, origin=origin)
             resolved = str(path.resolve()) if path else display
             if resolved in stack:
-                chain = " -> ".join([*(Path(s).name for s in stack), Path(resolved).name])
-                problems.append(_at(origin, "policy.extends_cycle",
-                                    f"`extends: {ref}` makes a cycle: {chain}"))
+                chain = " -> ".join(
+                    [*(Path(s).name for s in stack), Path(resolved).name]
+                )
+                problems.append(
+                    _at(
+                        origin,
+                        "policy.extends_cycle",
+                        f"`extends: {ref}` makes a cycle: {chain}",
+                    )
+                )
                 continue
             child = _parse(body, display)
             child.path = path
@@ -306,18 +353,27 @@ def _merge(parsed: _Parsed, base: Path, *, stack: tuple[str, ...]) -> MergedPoli
     for index, spec in enumerate(document.rules):
         line, column = located.where(("rules", index))
         if spec.id in own_ids:
-            problems.append(PolicyProblem(
-                code="policy.duplicate_rule",
-                message=f"rule id `{spec.id}` is used twice in this file",
-                file=located.file, line=line, column=column, rule_id=spec.id,
-                help=f"the first is at line {own_ids[spec.id]}",
-            ))
+            problems.append(
+                PolicyProblem(
+                    code="policy.duplicate_rule",
+                    message=f"rule id `{spec.id}` is used twice in this file",
+                    file=located.file,
+                    line=line,
+                    column=column,
+                    rule_id=spec.id,
+                    help=f"the first is at line {own_ids[spec.id]}",
+                )
+            )
             continue
         own_ids[spec.id] = line
         when_line, when_column = located.where(("rules", index, "when"))
         loaded = LoadedRule(
-            spec=spec, file=located.file, line=line, column=column,
-            when_line=when_line, when_column=when_column,
+            spec=spec,
+            file=located.file,
+            line=line,
+            column=column,
+            when_line=when_line,
+            when_column=when_column,
             template_line=located.where(("rules", index, "template"))[0],
             message_line=located.where(("rules", index, "message"))[0],
         )
@@ -330,12 +386,16 @@ def _merge(parsed: _Parsed, base: Path, *, stack: tuple[str, ...]) -> MergedPoli
         ids = [r.spec.id for r in rules]
         if rule_id not in ids:
             line, column = located.where(("disable", index))
-            problems.append(PolicyProblem(
-                code="policy.unknown_rule",
-                message=f"`disable` names rule `{rule_id}`, which no policy in the chain defines",
-                file=located.file, line=line, column=column,
-                help=did_you_mean(rule_id, ids),
-            ))
+            problems.append(
+                PolicyProblem(
+                    code="policy.unknown_rule",
+                    message=f"`disable` names rule `{rule_id}`, which no policy in the chain defines",
+                    file=located.file,
+                    line=line,
+                    column=column,
+                    help=did_you_mean(rule_id, ids),
+                )
+            )
     if problems:
         raise PolicyError(problems)
     disabled = set(document.disable)
@@ -349,14 +409,23 @@ def _merge(parsed: _Parsed, base: Path, *, stack: tuple[str, ...]) -> MergedPoli
     files.append(located.file)
     sources.append(parsed.source)
     return MergedPolicy(
-        document=document, rules=tuple(rules), files=tuple(files), sources=tuple(sources),
-        brand=brand, thresholds=thresholds, on_error=on_error, mode=mode, routes=routes,
+        document=document,
+        rules=tuple(rules),
+        files=tuple(files),
+        sources=tuple(sources),
+        brand=brand,
+        thresholds=thresholds,
+        on_error=on_error,
+        mode=mode,
+        routes=routes,
     )
 
 
 def _merge_brand(base: BrandSpec, override: BrandSpec) -> BrandSpec:
     fields = override.model_fields_set
-    return BrandSpec(**{
-        name: getattr(override, name) if name in fields else getattr(base, name)
-        for name in BrandSpec.model_fields
-    })
+    return BrandSpec(
+        **{
+            name: getattr(override, name) if name in fields else getattr(base, name)
+            for name in BrandSpec.model_fields
+        }
+    )

@@ -77,23 +77,34 @@ class RuleSpec(BaseModel):
         default=None, description="What the rule is for, in words a reviewer can read."
     )
     when: str | bool = Field(
-        description="A condition over thread, reply, signals, state and policy (Jinja/Ansible `when:` syntax).",
+        description=(
+            "A condition over thread, reply, signals, state and policy "
+            "(Jinja/Ansible `when:` syntax)."
+        ),
     )
     action: RuleAction = Field(description="allow, rewrite, escalate or suppress.")
     message: str | None = Field(
         default=None,
-        description="The reason shown on the decision (a sandboxed Jinja template). Defaults to the description.",
+        description=(
+            "The reason shown on the decision (a sandboxed Jinja template). "
+            "Defaults to the description."
+        ),
     )
     route: str | None = Field(
         default=None,
-        description="The team that must look at it; set on an escalate rule, or on any rule that also asks for a person.",
+        description=(
+            "The team that must look at it; set on an escalate rule, or on any "
+            "rule that also asks for a person."
+        ),
     )
     priority: Priority | None = Field(default=None, description="Escalation priority.")
     template: str | None = Field(
         default=None,
         description="For action rewrite: the new reply text (a sandboxed Jinja template).",
     )
-    enabled: bool = Field(default=True, description="Set false to keep a rule but not run it.")
+    enabled: bool = Field(
+        default=True, description="Set false to keep a rule but not run it."
+    )
     tags: StrList = Field(default_factory=list, description="Free labels for reports.")
 
     @model_validator(mode="after")
@@ -118,12 +129,19 @@ class PolicyDocument(BaseModel):
     )
 
     replyguard: Literal[1] = Field(description="The policy format version: 1.")
-    name: str = Field(min_length=1, description="The policy's name, shown on every decision.")
-    version: Version = Field(default="0", description="Your own version of this policy.")
+    name: str = Field(
+        min_length=1, description="The policy's name, shown on every decision."
+    )
+    version: Version = Field(
+        default="0", description="Your own version of this policy."
+    )
     description: str | None = None
     extends: StrList = Field(
         default_factory=list,
-        description="Policies this one builds on: relative paths or packaged names like `replyguard:default`.",
+        description=(
+            "Policies this one builds on: relative paths or packaged names "
+            "like `replyguard:default`."
+        ),
     )
     brand: BrandSpec | None = None
     on_error: Literal["escalate", "suppress"] | None = Field(

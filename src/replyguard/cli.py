@@ -1,0 +1,387 @@
+"""
+The ``replyguard`` command: review, lint, schema and demo.
+
+Every failure the user can cause (a missing file, bad JSON, a broken policy, a bad
+thread) is printed as one clear line per problem, with exit code 2 (1 for lint
+findings); never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.resources
+import json
+import sys
+import textwrap
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from replyguard.analysis._text import strip_handles
+from replyguard.errors import (
+    ConfigurationError,
+    InvalidArgument,
+    InvalidInput,
+    PolicyError,
+)
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class _UserError(Exception):
+    """A problem to print without a traceback."""
+
+
+def _out() -> TextIO:
+    return sys.stdout
+
+
+def _read_json(path: str) -> Any:
+    try:
+        text = (
+            sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        )
+    except FileNotFoundError:
+        raise _UserError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _UserError(f"{path}: cannot read: {exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _UserError(
+            f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}"
+        ) from None
+
+
+def _guard(policy: str | None) -> Any:
+    from replyguard.guard import Guard  # noqa: PLC0415 - keep `--help` fast
+
+    return Guard.from_file(policy) if policy else Guard.default()
+
+
+def _wrap(text: str, indent: int, width: int = 100, *, hang: int = 0) -> str:
+    return textwrap.fill(
+        " ".join(text.split()),
+        width=width,
+        initial_indent=" " * indent,
+        subsequent_indent=" " * (indent + hang),
+    )
+
+
+def _print_decision(decision: Any, out: TextIO) -> None:
+    out.write(f"action:    {decision.action.value}")
+    if decision.would_have is not None:
+        out.write(
+            f"  (shadow mode; the policy would have: {decision.would_have.value})"
+        )
+    out.write("\n")
+    out.write(
+        f"send:      {decision.text if decision.text is not None else '(nothing)'}\n"
+    )
+    if decision.text is not None and decision.text != decision.proposed:
+        out.write(f"proposed:  {decision.proposed}\n")
+    out.write(
+        f"policy:    {decision.policy.name} {decision.policy.version} "
+        f"({decision.policy.hash})\n"
+    )
+    if decision.reasons:
+        out.write("reasons:\n")
+        width = max(len(r.rule) for r in decision.reasons)
+        out.writelines(
+            f"  {reason.rule.ljust(width)}  {reason.action.value.ljust(8)}  "
+            f"{' '.join(reason.message.split())}\n"
+            for reason in decision.reasons
+        )
+    else:
+        out.write("reasons:   no rule matched\n")
+    if decision.escalation is not None:
+        esc = decision.escalation
+        out.write(f"escalate:  route {esc.route}, priority {esc.priority}\n")
+        out.write(_wrap(esc.summary, 11) + "\n")
+    out.writelines(
+        f"error:     [{error.stage}] {error.type}: {error.message}\n"
+        for error in decision.errors
+    )
+    chain = decision.signals.chain
+    out.write(
+        f"signals:   target {chain.target_kind}, addressed to brand: "
+        f"{'yes' if chain.addressed_to_brand else 'no'}, original by "
+        f"{chain.original_author or '?'}, amplification {chain.amplification}, "
+        f"brand posts in thread {chain.brand_posts}, reply repeats a brand post "
+        f"{decision.signals.reply.repeats_brand_post:.0%}\n"
+    )
+
+
+def _print_trace(trace: Sequence[Any], out: TextIO) -> None:
+    out.write("\ntrace:\n")
+    rows = [
+        (
+            e.op,
+            e.rule or "",
+            e.expr or "",
+            "" if e.value is None else json.dumps(e.value),
+            e.location or "",
+        )
+        for e in trace
+    ]
+    widths = [max(len(r[i]) for r in rows) if rows else 0 for i in range(2)]
+    for op, rule, expr, value, location in rows:
+        indent = "    " if op == "eval" else "  "
+        shown = " ".join(expr.split())
+        if len(shown) > 70:
+            shown = shown[:67] + "..."
+        line = f"{indent}{op.ljust(6)} {rule.ljust(widths[1])}  {shown}"
+        if op in ("eval", "match", "fail"):
+            line += f"  => {value}"
+        if op == "enter":
+            line += f"  [{location}]"
+        out.write(line.rstrip() + "\n")
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """Review one reply against one thread file."""
+    data = _read_json(args.thread)
+    reply = args.reply
+    if isinstance(data, dict) and "thread" in data:  # a stream event or a scenario
+        reply = reply if reply is not None else data.get("reply")
+        data = data["thread"]
+    if reply is None:
+        raise _UserError("give the proposed reply with --reply TEXT")
+    guard = _guard(args.policy)
+    try:
+        if args.explain:
+            explanation = guard.explain(reply, data)
+            decision, trace = explanation.decision, explanation.trace
+        else:
+            decision, trace = guard.review(reply, data, record=False), ()
+    except InvalidInput as exc:
+        raise _UserError(
+            "\n".join(f"{args.thread}: {p}" for p in exc.problems)
+        ) from None
+    out = _out()
+    if args.json:
+        payload = json.loads(decision.model_dump_json())
+        if args.explain:
+            payload["trace"] = [json.loads(e.model_dump_json()) for e in trace]
+        out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    _print_decision(decision, out)
+    if args.explain:
+        _print_trace(trace, out)
+    return EXIT_OK
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    """Load every policy and report all problems; exit 1 when any has one."""
+    from replyguard.policy.compiled import Policy  # noqa: PLC0415
+
+    out = _out()
+    failed = 0
+    for path in args.policies:
+        try:
+            policy = Policy.from_file(path)
+        except PolicyError as exc:
+            failed += 1
+            for problem in exc.problems:
+                out.write(problem.format() + "\n")
+            continue
+        except ConfigurationError as exc:
+            failed += 1
+            out.write(f"{path}: {exc}\n")
+            continue
+        out.write(
+            f"ok: {path}: policy `{policy.name}` {policy.version}, "
+            f"{len(policy.rules)} rules, {policy.hash}\n"
+        )
+    return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    """Print the JSON Schema of the policy format."""
+    from replyguard.policy.schema import policy_json_schema  # noqa: PLC0415
+
+    text = json.dumps(policy_json_schema(), indent=2) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        _out().write(text)
+    return EXIT_OK
+
+
+def _demo_events(path: str | None) -> Iterator[tuple[int, dict[str, Any]]]:
+    if path is None:
+        resource = (
+            importlib.resources.files("replyguard") / "_data" / "examples" / "bofa_2013"
+        )
+        text = (resource / "stream.jsonl").read_text(encoding="utf-8")
+        name = "replyguard:examples/bofa_2013/stream.jsonl"
+    else:
+        name = path
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise _UserError(f"{path}: cannot read: {exc}") from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise _UserError(
+                f"{name}:{number}:{exc.colno}: invalid JSON: {exc.msg}"
+            ) from None
+        if not isinstance(event, dict) or "thread" not in event or "reply" not in event:
+            raise _UserError(f"{name}:{number}: an event needs `thread` and `reply`")
+        yield number, event
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Replay the 2013 retweet storm through a policy, post by post."""
+    guard = _guard(args.policy)
+    out = _out()
+    counts: Counter[str] = Counter()
+    naive: Counter[str] = Counter()
+    records = []
+    if not args.json:
+        out.write(
+            "July 2013: a protester's photo of chalk messages outside a Bank of America branch\n"
+            "spreads. A naive reply bot answers every retweet, quote and reply with one macro.\n"
+            f"replyguard reviews each proposed reply with policy `{guard.policy.name}`.\n\n"
+        )
+    for number, event in _demo_events(args.stream):
+        try:
+            decision = guard.review(event["reply"], event["thread"], record=True)
+        except InvalidInput as exc:
+            raise _UserError(
+                "\n".join(f"event {number}: {p}" for p in exc.problems)
+            ) from None
+        target = decision.signals.chain
+        counts[decision.action.value] += 1
+        naive[strip_handles(event["reply"])] += 1
+        if args.json:
+            records.append(
+                {
+                    "event": number,
+                    "note": event.get("note"),
+                    "decision": json.loads(decision.model_dump_json()),
+                }
+            )
+            continue
+        thread = event["thread"]
+        author = next(
+            (
+                p["author"]
+                for p in thread["posts"]
+                if p["id"] == thread.get("target", thread["posts"][-1]["id"])
+            ),
+            "?",
+        )
+        at = str(event.get("at", ""))[11:16]
+        out.write(
+            f"{at}  #{number:<2} {target.target_kind:<8} by {author}"
+            f"  ({event.get('note', '')})\n"
+        )
+        out.write(_wrap(f"naive bot sends: {event['reply']}", 10, hang=17) + "\n")
+        verdict = decision.action.value.upper()
+        if decision.escalation is not None and decision.action.value != "escalate":
+            verdict += f" + escalate to {decision.escalation.route}"
+        elif decision.escalation is not None:
+            verdict += f" to {decision.escalation.route}"
+        out.write(f"          replyguard: {verdict}\n")
+        for reason in decision.reasons:
+            out.write(_wrap(f"- {reason.rule}: {reason.message}", 12, hang=2) + "\n")
+        out.write("\n")
+    if args.json:
+        out.write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    total = sum(counts.values())
+    sent = counts["allow"] + counts["rewrite"]
+    copies = max(naive.values(), default=0)
+    out.write(
+        f"Summary: {total} posts. A naive bot would have sent the same macro {copies} times\n"
+        "(only the leading handle changing).\n"
+        f"replyguard sent {sent} (allow {counts['allow']}, rewrite {counts['rewrite']}), "
+        f"escalated {counts['escalate']}, suppressed {counts['suppress']}.\n"
+    )
+    return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="replyguard",
+        description="Review a brand's automated replies against the thread they land in.",
+    )
+    parser.add_argument(
+        "--version", action="store_true", help="print the version and exit"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    review = sub.add_parser(
+        "review", help="review one proposed reply against a thread file"
+    )
+    review.add_argument("thread", help="a thread JSON file (or - for standard input)")
+    review.add_argument("--reply", help="the proposed reply text")
+    review.add_argument(
+        "--policy", help="a policy file or replyguard:NAME (default: default)"
+    )
+    review.add_argument(
+        "--json", action="store_true", help="print the decision as JSON"
+    )
+    review.add_argument(
+        "--explain", action="store_true", help="show every rule's evaluation"
+    )
+    review.set_defaults(func=cmd_review)
+
+    lint = sub.add_parser("lint", help="check policy files; exit 1 on any problem")
+    lint.add_argument("policies", nargs="+", metavar="POLICY")
+    lint.set_defaults(func=cmd_lint)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of the policy format")
+    schema.add_argument("--output", "-o", help="write to this file instead")
+    schema.set_defaults(func=cmd_schema)
+
+    demo = sub.add_parser("demo", help="replay the 2013 @BofA_Help retweet storm")
+    demo.add_argument(
+        "--policy", help="a policy file or replyguard:NAME (default: default)"
+    )
+    demo.add_argument(
+        "--stream", help="another stream file (JSON Lines of at/thread/reply)"
+    )
+    demo.add_argument("--json", action="store_true", help="print the decisions as JSON")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from replyguard import __version__  # noqa: PLC0415
+
+        _out().write(f"replyguard {__version__}\n")
+        return EXIT_OK
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        code: int = args.func(args)
+    except _UserError as exc:
+        sys.stderr.write(f"replyguard: {exc}\n")
+        return EXIT_USAGE
+    except PolicyError as exc:
+        sys.stderr.write("\n".join(p.format() for p in exc.problems) + "\n")
+        return EXIT_USAGE
+    except (ConfigurationError, InvalidArgument) as exc:
+        sys.stderr.write(f"replyguard: {exc}\n")
+        return EXIT_USAGE
+    except BrokenPipeError:  # pragma: no cover - `replyguard demo | head`
+        return EXIT_OK
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
