@@ -15,6 +15,7 @@ attributes, no calls of arbitrary objects, no I/O.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -77,21 +78,32 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
 # --- runtime helpers (the only callables a compiled condition can reach) ----------
 
 
+@functools.lru_cache(maxsize=1024)
+def _fold(text: str) -> str:
+    # many rules read the same post text: fold it once (str hashes are cached)
+    return text.casefold()
+
+
 def _contains(text: object, phrase: object) -> bool:
-    return str(phrase).casefold() in str(text).casefold()
+    return _fold(str(phrase)) in _fold(str(text))
 
 
 def _contains_any(text: object, phrases: Sequence[object]) -> bool:
-    folded = str(text).casefold()
-    return any(str(p).casefold() in folded for p in phrases)
+    folded = _fold(str(text))
+    return any(_fold(str(p)) in folded for p in phrases)
+
+
+def _contains_folded(text: object, folded: tuple[str, ...]) -> bool:
+    haystack = _fold(str(text))
+    return any(phrase in haystack for phrase in folded)
 
 
 def _similarity(a: object, b: object) -> float:
-    return float(fuzz.ratio(str(a).casefold(), str(b).casefold())) / 100.0
+    return float(fuzz.ratio(_fold(str(a)), _fold(str(b)))) / 100.0
 
 
 def _starts_with(text: object, prefix: object) -> bool:
-    return str(text).casefold().startswith(str(prefix).casefold())
+    return _fold(str(text)).startswith(_fold(str(prefix)))
 
 
 @dataclass(frozen=True)
@@ -164,6 +176,7 @@ def runtime_globals() -> dict[str, Any]:
     """Return the globals compiled conditions run with."""
     names: dict[str, Any] = {
         "__builtins__": {},
+        "str": str,
         "len": len,
         "abs": abs,
         "round": round,
@@ -175,6 +188,7 @@ def runtime_globals() -> dict[str, Any]:
     for function in (*FUNCTIONS.values(), *FILTERS.values()):
         names.setdefault(function.python, function.impl)
     names["_cmp_none"] = _cmp_none
+    names["_fn_contains_folded"] = _contains_folded
     return names
 
 
@@ -365,15 +379,22 @@ class _Compiler:
             item.optional(),
         )
 
+    def _chain(self, node: nodes.And | nodes.Or, joiner: str) -> tuple[str, Type]:
+        # Conditions are pure, so `and`/`or` operands can run cheapest first: a signal
+        # comparison that is false spares a text search. The value is the same.
+        operands = _flatten(node, type(node))
+        parts = [
+            (_cost(part), index, self.gen(part)[0])
+            for index, part in enumerate(operands)
+        ]
+        parts.sort()
+        return "(" + f" {joiner} ".join(code for _, _, code in parts) + ")", BOOL
+
     def gen_And(self, node: nodes.And) -> tuple[str, Type]:
-        left, _ = self.gen(node.left)
-        right, _ = self.gen(node.right)
-        return f"({left} and {right})", BOOL
+        return self._chain(node, "and")
 
     def gen_Or(self, node: nodes.Or) -> tuple[str, Type]:
-        left, _ = self.gen(node.left)
-        right, _ = self.gen(node.right)
-        return f"({left} or {right})", BOOL
+        return self._chain(node, "or")
 
     def gen_Not(self, node: nodes.Not) -> tuple[str, Type]:
         inner, _ = self.gen(node.node)
@@ -595,6 +616,18 @@ class _Compiler:
             f"{function.python}({', '.join(code for code, _ in args)})",
             function.returns,
         )
+
+
+def _flatten(node: nodes.Node, kind: type[nodes.Node]) -> list[nodes.Node]:
+    if isinstance(node, kind) and isinstance(node, nodes.And | nodes.Or):
+        return [*_flatten(node.left, kind), *_flatten(node.right, kind)]
+    return [node]
+
+
+def _cost(node: nodes.Node) -> int:
+    """Return a rough cost of evaluating `node`: calls and filters dominate."""
+    calls = sum(1 for _ in node.find_all((nodes.Call, nodes.Filter)))
+    return calls * 20 + sum(1 for _ in node.find_all(nodes.Getattr))
 
 
 def _incompatible(a: Type, b: Type) -> bool:
