@@ -18,11 +18,21 @@ THREAD = {
     "platform": "x",
     "brand_handles": ["@BankofAmerica", "@BofA_Help"],
     "posts": [
-        {"id": "1", "author": "@occupy_chalk", "text": "Chalk art outside @BankofAmerica today",
-         "kind": "original", "created_at": "2013-07-10T14:00:00Z"},
-        {"id": "2", "author": "@someone",
-         "text": "RT @occupy_chalk: Chalk art outside @BankofAmerica today",
-         "kind": "retweet", "retweet_of": "1", "created_at": "2013-07-10T14:03:00Z"},
+        {
+            "id": "1",
+            "author": "@occupy_chalk",
+            "text": "Chalk art outside @BankofAmerica today",
+            "kind": "original",
+            "created_at": "2013-07-10T14:00:00Z",
+        },
+        {
+            "id": "2",
+            "author": "@someone",
+            "text": "RT @occupy_chalk: Chalk art outside @BankofAmerica today",
+            "kind": "retweet",
+            "retweet_of": "1",
+            "created_at": "2013-07-10T14:03:00Z",
+        },
     ],
     "target": "2",
 }
@@ -46,7 +56,9 @@ def test_review_prints_a_readable_decision(thread_file, capsys):
 
 
 def test_review_json_round_trips(thread_file, capsys):
-    code = main(["review", str(thread_file), "--reply", "We are here to help!", "--json"])
+    code = main(
+        ["review", str(thread_file), "--reply", "We are here to help!", "--json"]
+    )
 
     payload = json.loads(capsys.readouterr().out)
     assert 0 == code
@@ -56,7 +68,7 @@ def test_review_json_round_trips(thread_file, capsys):
 
 
 def test_review_explain_shows_every_rule(thread_file, capsys):
-    from replyguard import Guard
+    from replyguard import Guard  # noqa: PLC0415 - the import is what is tested
 
     code = main(["review", str(thread_file), "--reply", "hi", "--explain"])
 
@@ -89,8 +101,13 @@ def test_review_accepts_an_event_with_its_reply(tmp_path, capsys):
     [
         pytest.param("{not json", "thread.json:1:2: invalid JSON", id="bad-json"),
         pytest.param(
-            json.dumps({**THREAD, "posts": [{**THREAD["posts"][0], "retweet_off": "1"}],
-                        "target": None}),
+            json.dumps(
+                {
+                    **THREAD,
+                    "posts": [{**THREAD["posts"][0], "retweet_off": "1"}],
+                    "target": None,
+                }
+            ),
             "thread.json: posts[0].retweet_off: unknown key",
             id="typo-key",
         ),
@@ -126,19 +143,30 @@ def test_review_needs_a_reply(thread_file, capsys):
 
 def test_review_with_a_broken_policy_lists_problems(thread_file, tmp_path, capsys):
     policy = tmp_path / "broken.yaml"
-    policy.write_text("replyguard: 1\nname: x\nrules:\n  - id: a\n    when: signals.sarcsm\n"
-                      "    action: suppress\n", encoding="utf-8")
+    policy.write_text(
+        "replyguard: 1\nname: x\nrules:\n  - id: a\n    when: signals.sarcsm\n"
+        "    action: suppress\n",
+        encoding="utf-8",
+    )
 
     code = main(["review", str(thread_file), "--reply", "hi", "--policy", str(policy)])
 
     err = capsys.readouterr().err
     assert 2 == code
-    assert "broken.yaml:5:11: policy.unknown_name: unknown signal `signals.sarcsm`" in err
+    assert (
+        "broken.yaml:5:11: policy.unknown_name: unknown signal `signals.sarcsm`" in err
+    )
 
 
 def test_lint_ok_on_shipped_policies(capsys):
-    code = main(["lint", str(ROOT / "policies" / "default.yaml"),
-                 str(ROOT / "policies" / "finance.yaml"), "replyguard:finance"])
+    code = main(
+        [
+            "lint",
+            str(ROOT / "policies" / "default.yaml"),
+            str(ROOT / "policies" / "finance.yaml"),
+            "replyguard:finance",
+        ]
+    )
 
     out = capsys.readouterr().out
     assert 0 == code
@@ -152,7 +180,7 @@ def test_lint_reports_every_problem_with_location(tmp_path, capsys):
         "name: brand\n"
         "rules:\n"
         "  - id: one\n"
-        "    when: thread.target.kind == \"retweat\"\n"
+        '    when: thread.target.kind == "retweat"\n'
         "    action: suppress\n"
         "  - id: two\n"
         "    when: signals.sarcsm.detected\n"
@@ -176,7 +204,7 @@ def test_lint_reports_all_compile_problems_at_once(tmp_path, capsys):
     policy = tmp_path / "brand.yaml"
     policy.write_text(
         "replyguard: 1\nname: brand\nrules:\n"
-        "  - id: one\n    when: thread.target.kind == \"retweat\"\n    action: suppress\n"
+        '  - id: one\n    when: thread.target.kind == "retweat"\n    action: suppress\n'
         "  - id: two\n    when: signals.sarcsm.detected\n    action: escalate\n",
         encoding="utf-8",
     )
@@ -252,7 +280,11 @@ def test_console_script_runs_from_elsewhere(tmp_path):
     """The installed entry point works outside the checkout (packaged data)."""
     result = subprocess.run(
         [sys.executable, "-m", "replyguard.cli", "demo"],
-        cwd=tmp_path, capture_output=True, text=True, check=False, timeout=120,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     assert 0 == result.returncode, result.stderr
     assert "Summary:" in result.stdout

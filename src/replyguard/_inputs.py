@@ -55,7 +55,7 @@ def format_validation_error(exc: ValidationError, *, prefix: str = "") -> list[s
         message = _message(error)
         path = format_path(loc)
         if not path:
-            lines.extend(part.strip() for part in message.split("; "))
+            lines.extend(part.strip() for part in message.split("\n") if part.strip())
             continue
         if prefix:
             path = f"{prefix}.{path}"

@@ -215,7 +215,7 @@ class Thread(BaseModel):
 
     platform: Literal["x", "bluesky", "mastodon", "other"] = "x"
     brand_handles: tuple[str, ...] = ()
-    posts: tuple[Post, ...] = Field(min_length=1)
+    posts: tuple[Post, ...]
     target: PostId | None = None
 
     _by_id: dict[str, Post] = PrivateAttr(default_factory=dict)
@@ -226,6 +226,8 @@ class Thread(BaseModel):
     def _check_references(self) -> Thread:
         by_id: dict[str, Post] = {}
         problems: list[str] = []
+        if not self.posts:
+            problems.append("posts: a thread needs at least one post")
         for index, post in enumerate(self.posts):
             where = f"posts[{index}]"
             if post.id in by_id:
@@ -248,8 +250,8 @@ class Thread(BaseModel):
             by_id[post.id] = post
         if self.target is not None and self.target not in by_id:
             problems.append(f"target: unknown post id `{self.target}`")
-        if problems:
-            raise ValueError("; ".join(problems))
+        if problems or not self.posts:
+            raise ValueError("\n".join(problems))
         target = by_id[self.target] if self.target is not None else self.posts[-1]
         chain = [target]
         seen = {target.id}

@@ -55,8 +55,9 @@ def _addressed(ctx: AnalysisContext, thread: Thread, target: Post) -> list[Evide
         )
     text = target.text
     start, end = own_words(text)
-    # Handles a reply starts with that it inherited from the post it answers are the
-    # platform's addressing, not the poster's own choice of whom to speak to.
+    # Handles a reply starts with that it inherited from the post it answers still
+    # address the brand: on X the poster chooses to keep them (a customer asking the
+    # brand under someone else's complaint). The cue says which kind it was.
     inherited: set[str] = set()
     prefix_end = 0
     if target.kind == "reply" and parent is not None:
@@ -66,19 +67,19 @@ def _addressed(ctx: AnalysisContext, thread: Thread, target: Post) -> list[Evide
         inherited = {h.lower() for h in leading if h.lower() in parent_handles}
     for match in HANDLE.finditer(text, start, end):
         handle = match.group(1)
-        if match.start() < prefix_end and handle.lower() in inherited:
+        if not handle_matches(handle, brand):
             continue
-        if handle_matches(handle, brand):
-            evidence.append(
-                Evidence(
-                    signal="chain.addressed_to_brand",
-                    cue="mention",
-                    post_id=target.id,
-                    start=match.start(),
-                    end=match.end(),
-                    text=match.group(0),
-                )
+        inherited_here = match.start() < prefix_end and handle.lower() in inherited
+        evidence.append(
+            Evidence(
+                signal="chain.addressed_to_brand",
+                cue="reply_prefix_mention" if inherited_here else "mention",
+                post_id=target.id,
+                start=match.start(),
+                end=match.end(),
+                text=match.group(0),
             )
+        )
     if ctx.brand_names is not None:
         evidence.extend(
             Evidence(

@@ -8,6 +8,7 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import TemplateAssertionError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from rapidfuzz import fuzz, process
 
 from replyguard.models import Thread
 
@@ -105,11 +106,19 @@ def compile_template(source: str) -> Any:
             )
         return ENVIRONMENT.from_string(source)
     except TemplateAssertionError as exc:
+        text = str(exc.message or exc)
+        found = re.search(r"named '([^']+)'", text)
+        name = found.group(1) if found else "?"
+        kind = "test" if "test" in text.split("named", maxsplit=1)[0] else "filter"
+        choices = ENVIRONMENT.tests if kind == "test" else ENVIRONMENT.filters
+        best = process.extractOne(
+            name, list(choices), scorer=fuzz.WRatio, score_cutoff=70
+        )
         raise TemplateProblem(
-            "policy.unknown_filter",
-            str(exc.message or exc).lower(),
+            f"policy.unknown_{kind}",
+            f"unknown {kind} `{name}`",
             lineno=exc.lineno or 1,
-            help="filters: " + ", ".join(sorted(ENVIRONMENT.filters)),
+            help=f"did you mean `{best[0]}`?" if best else None,
         ) from None
     except TemplateSyntaxError as exc:
         raise TemplateProblem(

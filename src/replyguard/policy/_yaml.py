@@ -34,7 +34,11 @@ class Located:
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
-    return (node.start_mark.line + 1, node.start_mark.column + 1)
+    line, column = node.start_mark.line + 1, node.start_mark.column + 1
+    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+        # a block scalar's text starts on the line after its `|` or `>`
+        return line + 1, column
+    return line, column
 
 
 def load_located(text: str, file: str) -> Located:

@@ -11,7 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from replyguard.errors import PolicyCompileError, PolicyProblem
+from replyguard.errors import PolicyCompileError, PolicyProblem, RewriteError
 from replyguard.models import Action, PolicyRef, Reply, Signals, Thread, TraceEvent
 from replyguard.policy._templates import TemplateProblem, ThreadView, compile_template
 from replyguard.policy._types import policy_type
@@ -230,6 +230,15 @@ class Policy:
         }
 
 
+def _render(rule_id: str, what: str, template: Any, scope: dict[str, Any]) -> str:
+    try:
+        return str(template.render(**scope)).strip()
+    except Exception as exc:
+        raise RewriteError(
+            f"the {what} of rule `{rule_id}` failed: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
 class _Failure(str):
     __slots__ = ()
 
@@ -288,7 +297,7 @@ def _compile_rules(
                         code=exc.code,
                         message=f"{exc.message} in the {attr} of rule `{spec.id}`",
                         file=loaded.file,
-                        line=line,
+                        line=line + max(exc.lineno - 1, 0),
                         column=0,
                         rule_id=spec.id,
                         help=exc.help,

@@ -375,20 +375,16 @@ class _Compiler:
         self.temp += 1
         tmp = f"_t{self.temp}"
         return (
-            f"(({tmp} := {code})[{index}] if -len({tmp}) <= {index} < len({tmp}) else None)",
+            f"({tmp}[{index}] if -len({tmp} := {code}) <= {index} < len({tmp}) else None)",
             item.optional(),
         )
 
     def _chain(self, node: nodes.And | nodes.Or, joiner: str) -> tuple[str, Type]:
-        # Conditions are pure, so `and`/`or` operands can run cheapest first: a signal
-        # comparison that is false spares a text search. The value is the same.
+        # Left to right, as in Jinja: an earlier operand may guard a later one.
         operands = _flatten(node, type(node))
-        parts = [
-            (_cost(part), index, self.gen(part)[0])
-            for index, part in enumerate(operands)
-        ]
-        parts.sort()
-        return "(" + f" {joiner} ".join(code for _, _, code in parts) + ")", BOOL
+        return "(" + f" {joiner} ".join(
+            self.gen(part)[0] for part in operands
+        ) + ")", BOOL
 
     def gen_And(self, node: nodes.And) -> tuple[str, Type]:
         return self._chain(node, "and")
@@ -622,12 +618,6 @@ def _flatten(node: nodes.Node, kind: type[nodes.Node]) -> list[nodes.Node]:
     if isinstance(node, kind) and isinstance(node, nodes.And | nodes.Or):
         return [*_flatten(node.left, kind), *_flatten(node.right, kind)]
     return [node]
-
-
-def _cost(node: nodes.Node) -> int:
-    """Return a rough cost of evaluating `node`: calls and filters dominate."""
-    calls = sum(1 for _ in node.find_all((nodes.Call, nodes.Filter)))
-    return calls * 20 + sum(1 for _ in node.find_all(nodes.Getattr))
 
 
 def _incompatible(a: Type, b: Type) -> bool:

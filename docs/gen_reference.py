@@ -1,0 +1,233 @@
+# ruff: noqa: INP001
+"""
+Generate ``docs/policies/reference.md`` from the policy format's JSON Schema.
+
+Run it after any change to ``replyguard.policy.schema``::
+
+    python docs/gen_reference.py          # rewrite the page
+    python docs/gen_reference.py --check  # exit 1 if the page is out of date
+
+``tests/test_docs_reference.py`` fails when the committed page differs from `render`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from replyguard.policy import policy_json_schema
+
+OUTPUT = Path(__file__).resolve().parent / "policies" / "reference.md"
+"""The page this script writes."""
+
+_SECTIONS = {
+    "PolicyDocument": "policy-document",
+    "BrandSpec": "brand",
+    "RuleSpec": "rule",
+}
+
+Schema = dict[str, Any]
+
+
+def _ref_name(schema: Schema) -> str | None:
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        return ref.rsplit("/", 1)[-1]
+    return None
+
+
+def _link(name: str) -> str:
+    anchor = _SECTIONS.get(name, name.lower())
+    return f"[{anchor}](#{anchor})"
+
+
+def _literal(value: Any) -> str:
+    return f"`{json.dumps(value)}`"
+
+
+def _constraints(schema: Schema) -> list[str]:
+    notes = []
+    if "pattern" in schema:
+        notes.append(f"matching `{schema['pattern']}`")
+    if schema.get("minLength") == 1:
+        notes.append("not empty")
+    elif "minLength" in schema:
+        notes.append(f"at least {schema['minLength']} characters")
+    if "minimum" in schema and "maximum" in schema:
+        notes.append(f"from {schema['minimum']} to {schema['maximum']}")
+    elif "minimum" in schema:
+        notes.append(f"at least {schema['minimum']}")
+    elif "maximum" in schema:
+        notes.append(f"at most {schema['maximum']}")
+    return notes
+
+
+def _type(schema: Schema) -> str:
+    """Return a short human description of a JSON Schema type."""
+    ref = _ref_name(schema)
+    if ref is not None:
+        return f"mapping, see {_link(ref)}"
+    if "anyOf" in schema:
+        options = [s for s in schema["anyOf"] if s.get("type") != "null"]
+        nullable = len(options) < len(schema["anyOf"])
+        text = " or ".join(_type(s) for s in options)
+        return f"{text} or null" if nullable else text
+    if "const" in schema:
+        return _literal(schema["const"])
+    if "enum" in schema:
+        return "one of " + ", ".join(_literal(v) for v in schema["enum"])
+    kind = schema.get("type")
+    if kind == "array":
+        item = _type(schema.get("items", {}))
+        plural = {
+            "string": "strings",
+            "number": "numbers",
+            "integer": "integers",
+            "boolean": "booleans",
+        }
+        if item.startswith("mapping, "):
+            return "list of mappings, " + item.removeprefix("mapping, ")
+        return "list of " + plural.get(item, item)
+    if kind == "object":
+        values = schema.get("additionalProperties")
+        if isinstance(values, dict):
+            return "mapping of name to " + _type(values)
+        return "mapping"
+    names = {
+        "string": "string",
+        "integer": "integer",
+        "number": "number",
+        "boolean": "boolean",
+    }
+    text = names.get(str(kind), str(kind or "any"))
+    notes = _constraints(schema)
+    return f"{text} ({', '.join(notes)})" if notes else text
+
+
+def _default(schema: Schema, *, required: bool) -> str:
+    if required:
+        return "**required**"
+    if "default" in schema:
+        return _literal(schema["default"])
+    kind = schema.get("type")
+    if kind == "array":
+        return "`[]`"
+    if kind == "object":
+        return "`{}`"
+    return "—"
+
+
+def _description(schema: Schema, defs: dict[str, Schema]) -> str:
+    text = schema.get("description")
+    if text is None:
+        ref = (
+            _ref_name(schema)
+            or next(
+                (_ref_name(s) for s in schema.get("anyOf", []) if _ref_name(s)), None
+            )
+            or _ref_name(schema.get("items", {}))
+        )
+        if ref is not None:
+            text = defs.get(ref, {}).get("description")
+    if not text:
+        return "—"
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _table(model: Schema, defs: dict[str, Schema]) -> list[str]:
+    required = set(model.get("required", []))
+    lines = ["| key | type | default | description |", "| --- | --- | --- | --- |"]
+    for key, schema in model.get("properties", {}).items():
+        lines.append(
+            f"| `{key}` | {_type(schema).replace('|', chr(92) + '|')} "
+            f"| {_default(schema, required=key in required)} "
+            f"| {_description(schema, defs)} |"
+        )
+    return lines
+
+
+def render() -> str:
+    """Return the Markdown of the policy reference page."""
+    schema = policy_json_schema()
+    defs: dict[str, Schema] = schema.get("$defs", {})
+    out = [
+        "# Policy file reference",
+        "",
+        "<!-- Generated by docs/gen_reference.py from",
+        "     replyguard.policy.policy_json_schema(). Do not edit by hand:",
+        "     run `python docs/gen_reference.py`. -->",
+        "",
+        "A policy file is a YAML mapping. This page lists every key it can hold,",
+        "generated from the JSON Schema that `replyguard schema` prints.",
+        "[writing.md](writing.md) explains how to use them, and",
+        "[conditions.md](conditions.md) the language of `when:`.",
+        "",
+        "Some checks go beyond the schema, and run when a policy loads:",
+        "a `rewrite` rule needs a `template` and only a `rewrite` rule may have one;",
+        "an `allow` rule cannot have a `route`; rule ids are unique within a file;",
+        "`disable` names rules defined in the chain; and every condition and template",
+        "is compiled. [errors.md](../errors.md) lists every problem code.",
+        "",
+        f"Schema `$id`: `{schema.get('$id', '')}`",
+        "",
+        "## Policy document",
+        "",
+        _description(schema, defs),
+        "",
+        *_table(schema, defs),
+        "",
+    ]
+    for name in ("BrandSpec", "RuleSpec"):
+        model = defs[name]
+        title = {"BrandSpec": "`brand`", "RuleSpec": "Rule"}[name]
+        intro = {
+            "BrandSpec": "The value of the document's `brand` key.",
+            "RuleSpec": "Each item of the document's `rules` list.",
+        }[name]
+        out += [
+            f"## {title}",
+            "",
+            f"{intro} {_description(model, defs)}",
+            "",
+            *_table(model, defs),
+            "",
+        ]
+    out += [
+        "## JSON Schema",
+        "",
+        "```json",
+        json.dumps(schema, indent=2, ensure_ascii=False),
+        "```",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the page (or, with ``--check``, compare it); return the exit code."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 if the committed page differs from the schema",
+    )
+    args = parser.parse_args(argv)
+    text = render()
+    if args.check:
+        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
+        if current != text:
+            sys.stderr.write(
+                f"{OUTPUT} is out of date; run python docs/gen_reference.py\n"
+            )
+            return 1
+        return 0
+    OUTPUT.write_text(text, encoding="utf-8")
+    sys.stdout.write(f"wrote {OUTPUT}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

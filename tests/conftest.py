@@ -1,0 +1,64 @@
+"""Shared fixtures and Hypothesis profiles for replyguard's tests."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import settings
+
+settings.register_profile("dev")
+settings.register_profile("ci", max_examples=300, deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+DATA = Path(__file__).parent / "data"
+
+SCENARIO_THREAD_KEYS = ("platform", "brand_handles", "posts", "target")
+"""The keys of a scenario line that make up its thread (the rest are labels)."""
+
+
+def _post(
+    post_id: str | int,
+    author: str,
+    text: str,
+    kind: str = "original",
+    **extra: Any,
+) -> dict[str, Any]:
+    return {"id": post_id, "author": author, "text": text, "kind": kind, **extra}
+
+
+def _thread(*posts: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"posts": list(posts), **extra}
+
+
+@pytest.fixture(scope="session")
+def post() -> Callable[..., dict[str, Any]]:
+    """Return a builder of one post dict: ``post(id, author, text, kind, **extra)``."""
+    return _post
+
+
+@pytest.fixture(scope="session")
+def thread() -> Callable[..., dict[str, Any]]:
+    """Return a builder of a thread dict: ``thread(*posts, brand_handles=..., target=...)``."""
+    return _thread
+
+
+@pytest.fixture(scope="session")
+def scenarios() -> list[dict[str, Any]]:
+    """Return the labelled scenarios of tests/data/scenarios.jsonl, one dict each."""
+    lines = (DATA / "scenarios.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def scenario_thread() -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Return a function giving the thread part of a scenario line."""
+
+    def split(scenario: dict[str, Any]) -> dict[str, Any]:
+        return {k: scenario[k] for k in SCENARIO_THREAD_KEYS if k in scenario}
+
+    return split
