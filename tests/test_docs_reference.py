@@ -6,6 +6,8 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
+from replyguard.policy import policy_json_schema
+
 ROOT = Path(__file__).resolve().parents[1]
 GENERATOR = ROOT / "docs" / "gen_reference.py"
 PAGE = ROOT / "docs" / "policies" / "reference.md"
@@ -31,8 +33,6 @@ def test_committed_reference_matches_the_generator() -> None:
 
 
 def test_reference_lists_every_key_of_the_schema() -> None:
-    from replyguard.policy import policy_json_schema
-
     schema = policy_json_schema()
     models = [schema, schema["$defs"]["BrandSpec"], schema["$defs"]["RuleSpec"]]
 

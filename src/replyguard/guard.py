@@ -16,7 +16,7 @@ from pathlib import Path
 
 from replyguard._inputs import reply_from, thread_from
 from replyguard.analysis import Brand, analyze
-from replyguard.errors import ConfigurationError, InvalidArgument
+from replyguard.errors import ConfigurationError, InvalidArgument, RewriteError
 from replyguard.models import (
     Action,
     Decision,
@@ -273,9 +273,7 @@ class Guard:
         except Exception as exc:
             if self._strict:
                 raise
-            stage = (
-                "rewrite" if "template" in type(exc).__name__.lower() else "internal"
-            )
+            stage = "rewrite" if isinstance(exc, RewriteError) else "internal"
             return self._failed(
                 policy,
                 reply,

@@ -621,12 +621,6 @@ def test_a_failing_rewrite_never_sends(template: str) -> None:
     assert 1 == len(decision.errors)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: guard._decide labels a failure `rewrite` only when the exception's "
-    "class name contains `template`; jinja raises UndefinedError/SecurityError, so "
-    "rewrite failures are recorded with stage `internal`",
-)
 def test_a_failing_rewrite_is_recorded_at_the_rewrite_stage() -> None:
     guard = _guard(
         _policy(_rule("a", "'true'", "rewrite", template="'{{ reply.nope }}'"))

@@ -160,8 +160,7 @@ def test_problem_in_a_literal_block_condition_points_at_its_line() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="BUG: compiled._compile_rules reports template problems at the line of the "
-    "`template:`/`message:` value with column 0, ignoring TemplateProblem.lineno",
+    reason="BUG: a problem on a later line of a `message: |` block is reported one line early",
 )
 def test_problem_in_a_multi_line_template_points_at_its_line() -> None:
     text = HEAD + (

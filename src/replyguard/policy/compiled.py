@@ -204,9 +204,8 @@ class Policy:
         """Return the reason message of a matched rule (its template, or description)."""
         if rule.message is None:
             return rule.default_message()
-        return str(
-            rule.message.render(**self._template_scope(thread, reply, signals))
-        ).strip()
+        scope = self._template_scope(thread, reply, signals)
+        return _render(rule.id, "message", rule.message, scope)
 
     def render_rewrite(
         self, rule: CompiledRule, thread: Thread, reply: Reply, signals: Signals
@@ -214,9 +213,8 @@ class Policy:
         """Return the rewritten reply text of a rewrite rule."""
         if rule.template is None:
             return reply.text
-        return str(
-            rule.template.render(**self._template_scope(thread, reply, signals))
-        ).strip()
+        scope = self._template_scope(thread, reply, signals)
+        return _render(rule.id, "template", rule.template, scope)
 
     def _template_scope(
         self, thread: Thread, reply: Reply, signals: Signals
