@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from replyguard._inputs import reply_from, thread_from
-from replyguard.analysis import Brand, analyze
+from replyguard.analysis import Analyzer, Brand
 from replyguard.errors import ConfigurationError, InvalidArgument, RewriteError
 from replyguard.models import (
     Action,
@@ -98,8 +98,9 @@ class Guard:
             handles=policy.brand.handles,
             names=[*policy.brand.names, *policy.brand.aliases],
         )
+        analyzer = analyzer_for(policy)
         # one tuple, replaced whole: a review reads it once and never sees a mix
-        self._state: tuple[Policy, Brand] = (policy, brand)
+        self._state: tuple[Policy, Brand, Analyzer] = (policy, brand, analyzer)
 
     # -- construction -------------------------------------------------------------
 
@@ -166,10 +167,10 @@ class Guard:
         self, thread: Thread | dict[str, object], reply: Reply | str | None = None
     ) -> Signals:
         """Return the signals of a thread (and reply) as the policy in force sees them."""
-        policy, brand = self._state
+        policy, brand, analyzer = self._state
         thread_model = thread_from(thread)
         reply_model = reply_from(reply) if reply is not None else None
-        return analyze(
+        return analyzer.analyze(
             thread_model,
             reply_model,
             brand=brand,
@@ -229,11 +230,11 @@ class Guard:
     def _decide(
         self, reply: Reply, thread: Thread, *, trace: bool = False
     ) -> tuple[Decision, list[TraceEvent]]:
-        policy, brand = self._state
+        policy, brand, analyzer = self._state
         now = self._now()
         events: list[TraceEvent] = []
         try:
-            signals = analyze(
+            signals = analyzer.analyze(
                 thread, reply, brand=brand, thresholds=policy.thresholds, now=now
             )
         except Exception as exc:
@@ -429,11 +430,34 @@ class Guard:
         )
 
 
+_analyzers: dict[tuple[str, ...], Analyzer] = {}
+_analyzers_lock = threading.Lock()
+
+
+def analyzer_for(policy: Policy) -> Analyzer:
+    """
+    Return the analyzer a policy needs, built once per distinct configuration.
+
+    Guards whose policies share lexicon changes and pipeline share one analyzer (and
+    its cache of readings): building one costs about a second.
+    """
+    changes = policy.lexicons
+    key = (policy.nlp_pipeline, repr(sorted(changes.items())))
+    analyzer = _analyzers.get(key)
+    if analyzer is None:
+        with _analyzers_lock:
+            analyzer = _analyzers.get(key)
+            if analyzer is None:
+                analyzer = Analyzer(lexicons=changes, pipeline=policy.nlp_pipeline)
+                _analyzers[key] = analyzer
+    return analyzer
+
+
 def _evidence_for(rule: CompiledRule, signals: Signals) -> tuple:  # type: ignore[type-arg]
     """Return the evidence of the signal groups a rule's condition reads."""
     source = rule.condition.source
     found = []
-    for group in ("chain", "sarcasm", "tone", "intent", "reply", "state"):
+    for group in ("chain", "sarcasm", "tone", "intent", "reply", "language", "state"):
         if f"signals.{group}" in source or (group == "state" and "state." in source):
             found.extend(getattr(signals, group).evidence)
     return tuple(found)

@@ -30,6 +30,7 @@ __all__ = [
     "Escalation",
     "Evidence",
     "IntentSignals",
+    "LanguageSignals",
     "Media",
     "Metrics",
     "PolicyRef",
@@ -387,14 +388,23 @@ class ChainSignals(_SignalGroup):
     brand_posts: int = 0
     brand_in_chain: bool = False
     target_is_brand: bool = False
+    target_age: float | None = None
+    """Seconds between the target's ``created_at`` and the review (None: unknown)."""
 
 
 class SarcasmSignals(_SignalGroup):
-    """How likely the target is sarcastic, and the cues that say so."""
+    """
+    How likely the target is sarcastic, and the cues that say so.
+
+    `score` blends the rule cues (`rules`) with the learned model (`model`);
+    `detected` is `score` at or above the policy's ``thresholds.sarcasm``.
+    """
 
     score: float = 0.0
     detected: bool = False
     cues: tuple[str, ...] = ()
+    rules: float = 0.0
+    model: float = 0.0
 
 
 class ToneSignals(_SignalGroup):
@@ -410,11 +420,19 @@ class ToneSignals(_SignalGroup):
 
 
 class IntentSignals(_SignalGroup):
-    """What the target wants from the brand."""
+    """
+    What the target wants from the brand.
+
+    `opt_out`: the author asked not to be answered ("stop", "#nobot"), in the target
+    or in their earlier posts of the thread. `instructions`: the text tries to steer
+    the bot ("ignore your rules", "repeat after me", "say X if you're real").
+    """
 
     service_request: float = 0.0
     complaint: float = 0.0
     praise: float = 0.0
+    opt_out: float = 0.0
+    instructions: float = 0.0
 
 
 class ReplySignals(_SignalGroup):
@@ -427,7 +445,25 @@ class ReplySignals(_SignalGroup):
     cheer: float = 0.0
     asks_for_private_data: float = 0.0
     pii: float = 0.0
+    pii_kinds: tuple[str, ...] = ()
     echoes_user_text: float = 0.0
+    claims: float = 0.0
+    off_topic: float = 0.0
+
+
+class LanguageSignals(_SignalGroup):
+    """
+    The target's language, and whether the analyzers can read it.
+
+    `lang` is an ISO 639-1 code or ``und`` (too little text to tell: treated as
+    readable). `covered` is false when the text is in a language the lexicons do not
+    cover; the default policy escalates those rather than guessing.
+    """
+
+    lang: str = "und"
+    confidence: float = 0.0
+    script: str = "none"
+    covered: bool = True
 
 
 class StateSignals(_SignalGroup):
@@ -449,6 +485,7 @@ class Signals(BaseModel):
     tone: ToneSignals = ToneSignals()
     intent: IntentSignals = IntentSignals()
     reply: ReplySignals = ReplySignals()
+    language: LanguageSignals = LanguageSignals()
     state: StateSignals = StateSignals()
     analyzers: tuple[str, ...] = ()
 

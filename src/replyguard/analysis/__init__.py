@@ -1,24 +1,197 @@
 """
 Analysis: turn a thread and a proposed reply into typed `Signals`. Pure, no I/O.
 
-`analyze` runs the default pipeline. Every analyzer reads an `AnalysisContext` and
-returns one signal group; none reads the clock (the guard passes ``now`` in).
+An `Analyzer` is built once (the guard builds one per installed policy): it holds the
+spaCy pipeline, the lexicons (with the policy's additions) and the learned sarcasm
+model. `Analyzer.analyze` reads every distinct text once, then runs the analyzers:
+
+- ``chain.v1``: who speaks to whom, how far it spread;
+- ``sarcasm.v1``, ``tone.v1``, ``intent.v1``: what the target says and how;
+- ``reply.v1``: what the proposed reply does in that thread;
+- ``language.v1``: whether the target is in a language the lexicons cover.
+
+None reads the clock: the guard passes ``now`` in. `analyze` is a shortcut that uses a
+default analyzer, built on first use.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from replyguard.analysis._context import AnalysisContext, Brand
 from replyguard.analysis.chain import analyze_chain
-from replyguard.analysis.reply import analyze_reply
-from replyguard.models import Reply, SarcasmSignals, Signals, Thread
+from replyguard.models import ChainSignals, LanguageSignals, Reply, Signals, Thread
 
-__all__ = ["ANALYZERS", "AnalysisContext", "Brand", "analyze"]
+if TYPE_CHECKING:
+    from replyguard.analysis.lexicons import LexiconChange, LexiconSet
+    from replyguard.analysis.reader import Reader
+    from replyguard.analysis.scorer import LinearScorer
 
-ANALYZERS: tuple[str, ...] = ("chain.v1", "reply.v1")
+__all__ = [
+    "ANALYZERS",
+    "COVERED_LANGUAGES",
+    "AnalysisContext",
+    "Analyzer",
+    "Brand",
+    "analyze",
+]
+
+ANALYZERS: tuple[str, ...] = (
+    "chain.v1",
+    "sarcasm.v1",
+    "tone.v1",
+    "intent.v1",
+    "reply.v1",
+    "language.v1",
+)
 """The analyzers of the default pipeline, by registered name."""
+
+COVERED_LANGUAGES = frozenset({"en", "und"})
+"""Languages the packaged lexicons read (``und``: too little text to tell)."""
+
+SARCASM_MODEL = "sarcasm"
+"""The packaged learned sarcasm model's name (``replyguard/_data/models/``)."""
+
+
+class Analyzer:
+    """
+    The analysis pipeline, built once and shared by every review.
+
+    Args:
+        lexicons: lexicon changes (a policy's ``lexicons:``), by lexicon name.
+        pipeline: ``blank:en`` (default) or an installed trained spaCy pipeline.
+        sarcasm_model: the learned sarcasm model: a `LinearScorer`, ``"packaged"``
+            (default), or None for the rules alone.
+        cache_size: distinct texts whose readings are kept between reviews.
+
+    Raises:
+        ConfigurationError: an unknown lexicon, pipeline or model.
+    """
+
+    def __init__(
+        self,
+        *,
+        lexicons: Mapping[str, LexiconChange] | None = None,
+        pipeline: str = "blank:en",
+        sarcasm_model: LinearScorer | str | None = "packaged",
+        cache_size: int = 4096,
+    ) -> None:
+        from replyguard.analysis.lexicons import packaged_lexicons  # noqa: PLC0415
+        from replyguard.analysis.reader import Reader  # noqa: PLC0415 - spaCy is lazy
+        from replyguard.analysis.scorer import LinearScorer  # noqa: PLC0415
+
+        lexicon_set: LexiconSet = packaged_lexicons().changed(lexicons or {})
+        self.reader: Reader = Reader(
+            lexicon_set, pipeline=pipeline, cache_size=cache_size
+        )
+        if sarcasm_model == "packaged":
+            self.sarcasm_model: LinearScorer | None = LinearScorer.packaged(
+                SARCASM_MODEL
+            )
+        elif isinstance(sarcasm_model, str):
+            self.sarcasm_model = LinearScorer.load(sarcasm_model)
+        else:
+            self.sarcasm_model = sarcasm_model
+
+    def sarcasm_probability(self, ctx: AnalysisContext) -> float | None:
+        """Return the learned model's sarcasm probability for the target (None: no model)."""
+        if self.sarcasm_model is None:
+            return None
+        from replyguard.analysis.sarcasm import model_cues  # noqa: PLC0415
+
+        target = ctx.thread.target_post
+        if target.missing:
+            return None
+        reading = ctx.reading(target)
+        return self.sarcasm_model.score(reading.normalized.text, model_cues(reading))
+
+    def analyze(
+        self,
+        thread: Thread,
+        reply: Reply | None = None,
+        *,
+        brand: Brand | None = None,
+        thresholds: Mapping[str, float] | None = None,
+        now: datetime | None = None,
+    ) -> Signals:
+        """
+        Return the signals of a thread (and of a proposed reply, when given).
+
+        Args:
+            thread: the conversation.
+            reply: the proposed reply, if any.
+            brand: the brand's handles and names (a thread's own handles take precedence).
+            thresholds: the policy's thresholds; ``sarcasm`` sets `Signals.sarcasm.detected`.
+            now: the review's time, read once by the guard (sets ``chain.target_age``).
+        """
+        from replyguard.analysis.intent import analyze_intent  # noqa: PLC0415
+        from replyguard.analysis.reply import analyze_reply  # noqa: PLC0415
+        from replyguard.analysis.sarcasm import analyze_sarcasm  # noqa: PLC0415
+        from replyguard.analysis.tone import analyze_tone  # noqa: PLC0415
+
+        ctx = AnalysisContext(
+            thread=thread,
+            reply=reply,
+            brand=brand or Brand(),
+            now=now,
+            thresholds=dict(thresholds or {}),
+            reader=self.reader,
+        )
+        chain = analyze_chain(ctx)
+        target = thread.target_post
+        if now is not None and target.created_at is not None:
+            created = target.created_at
+            if created.tzinfo is None:
+                created = created.replace(tzinfo=UTC)
+            chain = chain.model_copy(
+                update={"target_age": (now - created).total_seconds()}
+            )
+        sarcasm = analyze_sarcasm(ctx, self.sarcasm_probability(ctx))
+        tone = analyze_tone(ctx, sarcasm=sarcasm.score)
+        intent = analyze_intent(ctx, sarcasm=sarcasm.score, hostility=tone.hostility)
+        return Signals.model_construct(
+            chain=chain,
+            sarcasm=sarcasm,
+            tone=tone,
+            intent=intent,
+            reply=analyze_reply(ctx),
+            language=_language(ctx),
+            state=Signals.model_fields["state"].default,
+            analyzers=ANALYZERS,
+        )
+
+
+def _language(ctx: AnalysisContext) -> LanguageSignals:
+    from replyguard.analysis.language import detect_language  # noqa: PLC0415
+
+    target = ctx.thread.target_post
+    if target.missing:
+        return LanguageSignals()
+    guess = detect_language(ctx.reading(target).text, hint=target.lang)
+    return LanguageSignals.model_construct(
+        lang=guess.lang,
+        confidence=round(guess.confidence, 3),
+        script=guess.script,
+        covered=guess.lang in COVERED_LANGUAGES,
+        evidence=(),
+    )
+
+
+_default: Analyzer | None = None
+_default_lock = threading.Lock()
+
+
+def default_analyzer() -> Analyzer:
+    """Return the process-wide analyzer with the packaged lexicons and model."""
+    global _default  # noqa: PLW0603 - one lazily built default per process
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = Analyzer()
+    return _default
 
 
 def analyze(
@@ -29,23 +202,10 @@ def analyze(
     thresholds: Mapping[str, float] | None = None,
     now: datetime | None = None,
 ) -> Signals:
-    """
-    Return the signals of a thread (and of a proposed reply, when given).
+    """Return the signals of a thread (and reply) with the default analyzer."""
+    return default_analyzer().analyze(
+        thread, reply, brand=brand, thresholds=thresholds, now=now
+    )
 
-    Args:
-        thread: the conversation.
-        reply: the proposed reply, if any.
-        brand: the brand's handles and names (a thread's own handles take precedence).
-        thresholds: the policy's thresholds; ``sarcasm`` sets `Signals.sarcasm.detected`.
-        now: the review's time, read once by the guard.
-    """
-    limits = dict(thresholds or {})
-    ctx = AnalysisContext(
-        thread=thread, reply=reply, brand=brand or Brand(), now=now, thresholds=limits
-    )
-    chain = analyze_chain(ctx)
-    reply_signals = analyze_reply(ctx)
-    sarcasm = SarcasmSignals()
-    return Signals(
-        chain=chain, sarcasm=sarcasm, reply=reply_signals, analyzers=ANALYZERS
-    )
+
+__all__ += ["ChainSignals", "default_analyzer"]

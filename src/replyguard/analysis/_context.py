@@ -5,9 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from replyguard.analysis._text import content_text
+from replyguard.analysis._text import content_text, own_words
 from replyguard.models import Post, Reply, Thread
+
+if TYPE_CHECKING:
+    from replyguard.analysis.reader import Reader, Reading
 
 __all__ = ["AnalysisContext", "Brand"]
 
@@ -55,6 +60,7 @@ class AnalysisContext:
     brand: Brand
     now: datetime | None = None
     thresholds: dict[str, float] = field(default_factory=dict)
+    reader: Reader | None = None
     _content: dict[str, str] = field(default_factory=dict, repr=False)
     _handles: frozenset[str] | None = field(default=None, repr=False)
 
@@ -72,8 +78,12 @@ class AnalysisContext:
 
     @property
     def brand_names(self) -> re.Pattern[str] | None:
-        """Return the pattern of the brand's names and aliases, if any."""
-        return self.brand.pattern
+        """
+        Return the pattern of the brand's names: the policy's, plus names read off the
+        brand's handles (``@SkyLoftHelp`` -> "SkyLoft", ``@BeanStreetCares`` ->
+        "BeanStreet" and "Bean Street").
+        """
+        return names_pattern(self.brand.names, self.brand_handles)
 
     def content(self, post: Post) -> str:
         """Return a post's comparable content, computed once per distinct text."""
@@ -82,3 +92,63 @@ class AnalysisContext:
             cached = content_text(post.text)
             self._content[post.text] = cached
         return cached
+
+    def reading(self, post: Post) -> Reading:
+        """Return the reading of what a post's author wrote themself (read once per text)."""
+        assert self.reader is not None  # noqa: S101 - analyze() always sets one
+        start, end = own_words(post.text)
+        if end <= start or (start, end) == (0, len(post.text)):
+            # a retweet's own words are the original's: read what it carries
+            return self.reader.read(post.text)
+        return self.reader.read(post.text[start:end])
+
+    def reply_reading(self) -> Reading | None:
+        """Return the reading of the proposed reply, if there is one."""
+        if self.reply is None:
+            return None
+        assert self.reader is not None  # noqa: S101 - analyze() always sets one
+        return self.reader.read(self.reply.text)
+
+    def is_brand(self, post: Post) -> bool:
+        """Return whether the brand wrote `post`."""
+        key = post.author.strip().lstrip("@").lower()
+        brand = self.brand_handles
+        return key in brand or key.split("@", 1)[0] in brand
+
+
+_HANDLE_SUFFIX = re.compile(
+    r"(?:[_\-]?(?:help|support|cares|care|games|gaming|official|hq|app|team|news|"
+    r"service|services|uk|us|usa|air|airlines|global|inc|co|corp|\d+))+$",
+    re.IGNORECASE,
+)
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def handle_names(handles: frozenset[str]) -> tuple[str, ...]:
+    """Return brand names read off handles: the handle without support suffixes."""
+    names: set[str] = set()
+    for handle in handles:
+        local = handle.split("@", 1)[0].split(".", 1)[0]
+        stem = _HANDLE_SUFFIX.sub("", local).strip("_-")
+        if len(stem) >= 4:  # noqa: PLR2004 - shorter stems match ordinary words
+            names.add(stem)
+    return tuple(sorted(names))
+
+
+@lru_cache(maxsize=256)
+def names_pattern(
+    names: tuple[str, ...], handles: frozenset[str]
+) -> re.Pattern[str] | None:
+    """Return one pattern for a brand's names and the names its handles carry."""
+    found = {n for n in names if n.strip()}
+    found.update(handle_names(handles))
+    if not found:
+        return None
+    variants: set[str] = set()
+    for name in found:
+        variants.add(re.escape(name.strip()).replace(r"\ ", r"\s*"))
+        parts = _CAMEL.split(name.strip())
+        if len(parts) > 1:
+            variants.add(r"\s*".join(re.escape(p) for p in parts))
+    alternatives = "|".join(sorted(variants, key=len, reverse=True))
+    return re.compile(rf"(?<![\w@#./])(?:{alternatives})(?!\w)", re.IGNORECASE)

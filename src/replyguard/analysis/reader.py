@@ -1,0 +1,423 @@
+"""
+The reader: one pass of normalization, tokenization and lexicon matching per text.
+
+`Reader.read` turns a post's (or a reply's) text into a `Reading`: every lexicon cue
+found, with its span in the ORIGINAL text (the normalizer's offset map is applied),
+plus the shape of the text (exclamation and question marks, punctuation runs, words in
+capitals, short quoted spans, one-word sentences) and its content words. The signal
+analyzers (sarcasm, tone, intent, reply) only combine readings; none of them tokenizes.
+
+A reader is built once per lexicon set (the guard builds it when a policy is
+installed) and keeps a bounded cache of readings by text, so a retweet storm of one
+text is read once per process, not once per post.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from replyguard.analysis._nlp import BLANK, load_pipeline
+from replyguard.analysis.lexicons import LexiconSet, packaged_lexicons
+from replyguard.analysis.normalize import Normalized, normalize
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
+
+__all__ = ["Hit", "Reader", "Reading"]
+
+_PREFIX = re.compile(
+    r"^(?:\s*RT\s+@[\w.\-@]+\s*:\s*)?(?:\s*@[A-Za-z0-9_][\w.\-]*(?:@[\w.\-]+)?)*\s*",
+    re.IGNORECASE,
+)
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
+_PUNCT_RUN = re.compile(r"[!?]{2,}|\.{3,}|\u2026")
+_CAPS_WORD = re.compile(r"(?<![@#\w])[A-Z]{2,}(?![\w])")
+_CAPS_INTENSIFIERS = frozenset(
+    {"SO", "ONE", "NOT", "ALL", "BEST", "WOW", "LOVE", "EVER", "NO", "YES", "VERY"}
+)
+_SCARE_QUOTE = re.compile(r'"([^"\n]{1,40})"')
+_ONE_WORD_SENTENCES = re.compile(
+    r"(?:(?<=\s)|^)(?:[A-Za-z'\u2019]+\.\s+){3,}[A-Za-z']+"
+)
+_WORDS = re.compile(r"[a-z][a-z'\-]{2,}")
+_SENT_END = frozenset({".", "!", "?", "\n", ":", ";", "\u2026", "..."})
+_UPPER_CASE = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_DROP_UPPER = str.maketrans("", "", _UPPER_CASE)
+_DROP_LETTERS = str.maketrans("", "", _UPPER_CASE + _UPPER_CASE.lower())
+
+
+class Hit(NamedTuple):
+    """One cue found in a text: which lexicon, how strong, and where (original offsets)."""
+
+    lexicon: str
+    cue: str
+    weight: float
+    start: int
+    end: int
+    text: str
+    token_start: int
+    token_end: int
+
+
+class Reading:
+    """
+    What the reader found in one text. Immutable once built; shared between reviews.
+
+    Offsets (`Hit.start`, `quotes`, `punct_runs`, `elongations`) index the original
+    text.
+    """
+
+    __slots__ = (
+        "all_caps",
+        "caps_words",
+        "clapping",
+        "elongations",
+        "exclamations",
+        "hits",
+        "normalized",
+        "one_word_sentences",
+        "punct_runs",
+        "questions",
+        "quotes",
+        "scores",
+        "text",
+        "tokens",
+        "_words",
+    )
+
+    def __init__(  # noqa: PLR0913 - built in one place, by Reader.read
+        self,
+        *,
+        text: str,
+        normalized: Normalized,
+        hits: tuple[Hit, ...],
+        tokens: int,
+        words: _LazyWords,
+        exclamations: int,
+        questions: int,
+        punct_runs: tuple[tuple[int, int], ...],
+        caps_words: tuple[tuple[int, int], ...],
+        all_caps: bool,
+        quotes: tuple[tuple[int, int], ...],
+        clapping: tuple[tuple[int, int], ...],
+    ) -> None:
+        self.text = text
+        self.normalized = normalized
+        self.hits = hits
+        self.tokens = tokens
+        self._words = words
+        self.exclamations = exclamations
+        self.questions = questions
+        self.punct_runs = punct_runs
+        self.caps_words = caps_words
+        self.all_caps = all_caps
+        self.quotes = quotes
+        self.clapping = clapping
+        self.elongations = normalized.elongations
+        self.one_word_sentences = bool(clapping)
+        scores: dict[str, float] = {}
+        seen: set[tuple[str, str]] = set()
+        for hit in hits:
+            key = (hit.lexicon, hit.cue)
+            if key in seen:
+                continue
+            seen.add(key)
+            scores[hit.lexicon] = 1.0 - (1.0 - scores.get(hit.lexicon, 0.0)) * (
+                1.0 - hit.weight
+            )
+        self.scores: Mapping[str, float] = scores
+
+    @property
+    def words(self) -> frozenset[str]:
+        """Return the content words (lowercase, crudely stemmed, no stop words)."""
+        return self._words.get()
+
+    def score(self, lexicon: str) -> float:
+        """Return the lexicon's score here: noisy-or of the distinct cues' weights."""
+        return self.scores.get(lexicon, 0.0)
+
+    def get(self, lexicon: str) -> tuple[Hit, ...]:
+        """Return the hits of one lexicon, in text order."""
+        return tuple(hit for hit in self.hits if hit.lexicon == lexicon)
+
+    def __repr__(self) -> str:
+        """Return a short summary for debugging."""
+        found = ", ".join(f"{k}={v:.2f}" for k, v in sorted(self.scores.items()))
+        return f"Reading({self.text[:40]!r}, {found})"
+
+
+class Reader:
+    """
+    Reads texts with one lexicon set and one spaCy pipeline, built once.
+
+    Args:
+        lexicons: the lexicons to match (default: the packaged ones).
+        pipeline: ``blank:en`` or an installed spaCy pipeline's name.
+        cache_size: how many distinct texts' readings to keep (0: no cache).
+    """
+
+    def __init__(
+        self,
+        lexicons: LexiconSet | None = None,
+        *,
+        pipeline: str = BLANK,
+        cache_size: int = 4096,
+    ) -> None:
+        from spacy import attrs  # noqa: PLC0415 - spaCy is imported on first use
+        from spacy.matcher import Matcher, PhraseMatcher  # noqa: PLC0415
+
+        self._offsets = [attrs.IDX, attrs.LENGTH]
+
+        self.lexicons = lexicons or packaged_lexicons()
+        self.pipeline = pipeline
+        self.nlp = load_pipeline(pipeline)
+        self.vocabulary = self.lexicons.vocabulary
+        self._stop = _stop_words()
+        self.stop_words = self._stop
+        self._lock = threading.Lock()
+        vocab = self.nlp.vocab
+        self._phrases = PhraseMatcher(vocab, attr="LOWER")
+        self._patterns = Matcher(vocab)
+        self._keys: dict[int, tuple[str, float, str, bool]] = {}
+        prefixes: dict[str, list[tuple[str, float]]] = {}
+        tokenizer = self.nlp.tokenizer
+        for lexicon in self.lexicons:
+            groups: dict[tuple[float, bool], list[Doc]] = {}
+            for term, weight in lexicon.terms.items():
+                if term.startswith("#") and term.endswith("*"):
+                    prefixes.setdefault(lexicon.name, []).append((term[1:-1], weight))
+                    continue
+                at_start = term.startswith("^")
+                phrase = term[1:].strip() if at_start else term
+                groups.setdefault((weight, at_start), []).append(tokenizer(phrase))
+            for (weight, at_start), docs in groups.items():
+                key = f"{lexicon.name}|{weight}|{'^' if at_start else ''}"
+                self._phrases.add(key, docs)
+                self._keys[vocab.strings[key]] = (lexicon.name, weight, "", at_start)
+            for index, pattern in enumerate(lexicon.patterns):
+                tokens = [dict(t) for t in pattern.tokens]
+                at_start = bool(tokens[0].pop("IS_SENT_START", False))
+                key = f"{lexicon.name}#{index}"
+                self._patterns.add(key, [tokens])
+                self._keys[vocab.strings[key]] = (
+                    lexicon.name,
+                    pattern.weight,
+                    pattern.cue,
+                    at_start,
+                )
+        self._has_patterns = len(self._patterns) > 0
+        self._hashtags = [
+            (
+                name,
+                re.compile(
+                    r"(?<![\w#])#(?:"
+                    + "|".join(re.escape(p) for p, _ in sorted(found))
+                    + r")\w+",
+                    re.IGNORECASE,
+                ),
+                dict(found),
+            )
+            for name, found in sorted(prefixes.items())
+        ]
+        self.read = (
+            lru_cache(maxsize=cache_size)(self._read) if cache_size else self._read
+        )  # type: ignore[method-assign]
+
+    def _read(self, text: str) -> Reading:
+        """Return the reading of `text` (cached by text when the reader caches)."""
+        prefix = _PREFIX.match(text)
+        base = prefix.end() if prefix else 0
+        body = text[base:].translate(_QUOTES)
+        norm = normalize(body, vocabulary=self.vocabulary)
+        with self._lock:
+            doc = self.nlp.make_doc(norm.text)
+            matches: list[Any] = list(self._phrases(doc))
+            if self._has_patterns:
+                matches.extend(self._patterns(doc))
+        hits = self._hits(text, base, norm, doc, matches)
+        return self._shape(text, base, norm, doc, hits)
+
+    def _hits(
+        self,
+        text: str,
+        base: int,
+        norm: Normalized,
+        doc: Doc,
+        matches: list[Any],
+    ) -> tuple[Hit, ...]:
+        hits: list[Hit] = []
+        body = norm.text
+        for name, pattern, weights in self._hashtags:
+            for match in pattern.finditer(body):
+                tag = match.group(0)[1:].lower()
+                weight = max(w for p, w in weights.items() if tag.startswith(p))
+                s, e = norm.span(match.start(), match.end())
+                hits.append(
+                    Hit(
+                        name,
+                        match.group(0).lower(),
+                        weight,
+                        s + base,
+                        e + base,
+                        text[s + base : e + base],
+                        -1,
+                        -1,
+                    )
+                )
+        if not matches:
+            return tuple(hits)
+        keys = self._keys
+        starts, lengths = zip(*doc.to_array(self._offsets).tolist(), strict=True)
+        # longest first, so that "passed away" hides "passed" in the same lexicon
+        matches.sort(key=lambda m: (m[1] - m[2], m[1]))
+        taken: dict[str, list[tuple[int, int]]] = {}
+        for match_id, start, end in matches:
+            lexicon, weight, cue, at_start = keys[match_id]
+            if at_start and start > 0:
+                before = body[
+                    starts[start - 1] : starts[start - 1] + lengths[start - 1]
+                ]
+                if before not in _SENT_END and before.strip():
+                    continue
+            spans = taken.get(lexicon)
+            if spans is None:
+                taken[lexicon] = [(start, end)]
+            else:
+                inside = False
+                for s, e in spans:
+                    if s <= start and end <= e:
+                        inside = True
+                        break
+                if inside:
+                    continue
+                spans.append((start, end))
+            n_start = starts[start]
+            n_end = starts[end - 1] + lengths[end - 1]
+            o_start, o_end = norm.span(n_start, n_end)
+            o_start, o_end = o_start + base, o_end + base
+            hits.append(
+                Hit(
+                    lexicon,
+                    cue or body[n_start:n_end].lower(),
+                    weight,
+                    o_start,
+                    o_end,
+                    text[o_start:o_end],
+                    start,
+                    end,
+                )
+            )
+        hits.sort(key=lambda h: (h.start, h.lexicon))
+        return tuple(hits)
+
+    def _shape(
+        self,
+        text: str,
+        base: int,
+        norm: Normalized,
+        doc: Doc,
+        hits: tuple[Hit, ...],
+    ) -> Reading:
+        body = norm.text
+
+        def spans(pattern: re.Pattern[str]) -> tuple[tuple[int, int], ...]:
+            found = []
+            for match in pattern.finditer(body):
+                s, e = norm.span(match.start(), match.end())
+                found.append((s + base, e + base))
+            return tuple(found)
+
+        letters = len(body) - len(body.translate(_DROP_LETTERS))
+        upper = len(body) - len(body.translate(_DROP_UPPER))
+        all_caps = letters >= 20 and upper / letters > 0.7  # noqa: PLR2004
+        caps: list[tuple[int, int]] = []
+        if upper > 1 and not all_caps:
+            for match in _CAPS_WORD.finditer(body):
+                word = match.group(0)
+                if len(word) >= 4 or word in _CAPS_INTENSIFIERS:  # noqa: PLR2004
+                    s, e = norm.span(match.start(), match.end())
+                    caps.append((s + base, e + base))
+        quotes = []
+        if '"' in body:
+            for match in _SCARE_QUOTE.finditer(body):
+                inner = match.group(1).strip()
+                if inner and len(inner.split()) <= 4:  # noqa: PLR2004
+                    s, e = norm.span(match.start(), match.end())
+                    quotes.append((s + base, e + base))
+        runs: tuple[tuple[int, int], ...] = ()
+        if (
+            "!!" in body
+            or "??" in body
+            or "?!" in body
+            or "!?" in body
+            or ("..." in body or "\u2026" in body)
+        ):
+            runs = spans(_PUNCT_RUN)
+        clapping: tuple[tuple[int, int], ...] = ()
+        if body.count(".") >= 3:  # noqa: PLR2004
+            clapping = spans(_ONE_WORD_SENTENCES)
+        lowered = body.lower()
+        return Reading(
+            text=text,
+            normalized=norm,
+            hits=hits,
+            tokens=len(doc),
+            words=_LazyWords(lowered, self._stop),
+            exclamations=body.count("!"),
+            questions=body.count("?"),
+            punct_runs=runs,
+            caps_words=tuple(caps),
+            all_caps=all_caps,
+            quotes=tuple(quotes),
+            clapping=clapping,
+        )
+
+
+class _LazyWords:
+    """Content words, computed on first use (most readings never need them)."""
+
+    __slots__ = ("_text", "_stop", "_words")
+
+    def __init__(self, text: str, stop: frozenset[str]) -> None:
+        self._text = text
+        self._stop = stop
+        self._words: frozenset[str] | None = None
+
+    def get(self) -> frozenset[str]:
+        if self._words is None:
+            self._words = (
+                frozenset(_stem(w) for w in _WORDS.findall(self._text)) - self._stop
+            )
+        return self._words
+
+
+def _stem(word: str) -> str:
+    """Return a crude stem: enough to match "charges" with "charged" and "charge"."""
+    word = word.strip("'-")
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:  # noqa: PLR2004
+            return word[: -len(suffix)]
+    return word
+
+
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS  # noqa: PLC0415 - lazy spaCy
+
+    extra = {
+        "hi",
+        "hey",
+        "hello",
+        "thanks",
+        "thank",
+        "please",
+        "pls",
+        "dm",
+        "lol",
+        "ok",
+    }
+    words = {*STOP_WORDS, *extra}
+    return frozenset(words | {_stem(w) for w in words})
