@@ -62,3 +62,12 @@ def scenario_thread() -> Callable[[dict[str, Any]], dict[str, Any]]:
         return {k: scenario[k] for k in SCENARIO_THREAD_KEYS if k in scenario}
 
     return split
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _warm_analyzer() -> None:
+    """Build the default analyzer (spaCy, lexicons, model) once, before any timing."""
+    from replyguard.guard import analyzer_for  # noqa: PLC0415 - after collection
+    from replyguard.policy.compiled import Policy  # noqa: PLC0415
+
+    analyzer_for(Policy.packaged("default"))

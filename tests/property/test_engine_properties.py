@@ -248,7 +248,7 @@ def test_a_crashing_analyzer_never_yields_allow(
     guard = _guard(_yaml(rules, head=on_error + mode))
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(replyguard.guard, "analyze", crash)
+        patch.setattr(replyguard.guard.Analyzer, "analyze", crash)
         decision = guard.review(reply, thread)
 
     assert expected == decision.action

@@ -150,8 +150,8 @@ class Analyzer:
                 update={"target_age": (now - created).total_seconds()}
             )
         sarcasm = analyze_sarcasm(ctx, self.sarcasm_probability(ctx))
-        tone = analyze_tone(ctx, sarcasm=sarcasm.score)
-        intent = analyze_intent(ctx, sarcasm=sarcasm.score, hostility=tone.hostility)
+        tone = analyze_tone(ctx, sarcasm=sarcasm.rules)
+        intent = analyze_intent(ctx, sarcasm=sarcasm.rules, hostility=tone.hostility)
         return Signals.model_construct(
             chain=chain,
             sarcasm=sarcasm,
@@ -175,7 +175,7 @@ def _language(ctx: AnalysisContext) -> LanguageSignals:
         lang=guess.lang,
         confidence=round(guess.confidence, 3),
         script=guess.script,
-        covered=guess.lang in COVERED_LANGUAGES,
+        covered=guess.lang in COVERED_LANGUAGES and guess.english_readable,
         evidence=(),
     )
 

@@ -62,6 +62,7 @@ class AnalysisContext:
     thresholds: dict[str, float] = field(default_factory=dict)
     reader: Reader | None = None
     _content: dict[str, str] = field(default_factory=dict, repr=False)
+    _readings: dict[str, Reading] = field(default_factory=dict, repr=False)
     _handles: frozenset[str] | None = field(default=None, repr=False)
 
     @property
@@ -79,9 +80,10 @@ class AnalysisContext:
     @property
     def brand_names(self) -> re.Pattern[str] | None:
         """
-        Return the pattern of the brand's names: the policy's, plus names read off the
-        brand's handles (``@SkyLoftHelp`` -> "SkyLoft", ``@BeanStreetCares`` ->
-        "BeanStreet" and "Bean Street").
+        Return the pattern of the brand's names and of the names its handles carry.
+
+        The policy's names, plus coined names read off the brand's handles
+        (``@SkyLoftHelp`` -> "SkyLoft", ``@BeanStreetCares`` -> "BeanStreet").
         """
         return names_pattern(self.brand.names, self.brand_handles)
 
@@ -99,15 +101,22 @@ class AnalysisContext:
         start, end = own_words(post.text)
         if end <= start or (start, end) == (0, len(post.text)):
             # a retweet's own words are the original's: read what it carries
-            return self.reader.read(post.text)
-        return self.reader.read(post.text[start:end])
+            return self.read(post.text)
+        return self.read(post.text[start:end])
+
+    def read(self, text: str) -> Reading:
+        """Return the reading of a text, read once per review (and cached by the reader)."""
+        found = self._readings.get(text)
+        if found is None:
+            assert self.reader is not None  # noqa: S101 - analyze() always sets one
+            found = self._readings[text] = self.reader.read(text)
+        return found
 
     def reply_reading(self) -> Reading | None:
         """Return the reading of the proposed reply, if there is one."""
         if self.reply is None:
             return None
-        assert self.reader is not None  # noqa: S101 - analyze() always sets one
-        return self.reader.read(self.reply.text)
+        return self.read(self.reply.text)
 
     def is_brand(self, post: Post) -> bool:
         """Return whether the brand wrote `post`."""
@@ -125,12 +134,19 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 
 def handle_names(handles: frozenset[str]) -> tuple[str, ...]:
-    """Return brand names read off handles: the handle without support suffixes."""
+    """
+    Return brand names read off handles: the handle without its support suffix.
+
+    Only a coined name counts: one that lost a suffix (``SkyLoftHelp`` -> "SkyLoft")
+    or is written in CamelCase; a handle that is a plain word (``@bank``) gives none,
+    so that "my bank" is not taken as speaking to it. Handles are compared lowercase
+    here, so CamelCase is seen only in names a policy gives (`BrandSpec.names`).
+    """
     names: set[str] = set()
     for handle in handles:
         local = handle.split("@", 1)[0].split(".", 1)[0]
         stem = _HANDLE_SUFFIX.sub("", local).strip("_-")
-        if len(stem) >= 4:  # noqa: PLR2004 - shorter stems match ordinary words
+        if len(stem) >= 4 and stem != local:
             names.add(stem)
     return tuple(sorted(names))
 
@@ -146,9 +162,9 @@ def names_pattern(
         return None
     variants: set[str] = set()
     for name in found:
-        variants.add(re.escape(name.strip()).replace(r"\ ", r"\s*"))
+        variants.add(re.escape(name.strip()).replace(r"\ ", r"\s+"))
         parts = _CAMEL.split(name.strip())
         if len(parts) > 1:
-            variants.add(r"\s*".join(re.escape(p) for p in parts))
+            variants.add(r"\s?".join(re.escape(p) for p in parts))
     alternatives = "|".join(sorted(variants, key=len, reverse=True))
     return re.compile(rf"(?<![\w@#./])(?:{alternatives})(?!\w)", re.IGNORECASE)

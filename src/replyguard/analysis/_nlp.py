@@ -66,7 +66,7 @@ def load_pipeline(name: str = BLANK) -> Language:
                     )
                     + f"); install it with `python -m spacy download {name}`"
                 ) from None
-        nlp.tokenizer.token_match = _TOKEN_MATCH.match
+        nlp.tokenizer.token_match = _TOKEN_MATCH.match  # type: ignore[union-attr]
         if "sentencizer" not in nlp.pipe_names and "senter" not in nlp.pipe_names:
             nlp.add_pipe("sentencizer")
         return nlp

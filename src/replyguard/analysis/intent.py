@@ -2,8 +2,9 @@
 The intent analyzer (``intent.v1``): what does the target want from the brand?
 
 - `service_request`: a concrete question or problem the brand can act on;
-- `complaint`: displeasure (also sarcasm and hostility, which are complaints too);
-- `praise`: positive words, discounted by sarcasm and complaint;
+- `complaint`: displeasure: complaint words, bad situations, hostility (sarcasm is
+  its own signal: a policy combines them, as the default does);
+- `praise`: positive words, discounted by sarcasm cues and by complaint;
 - `opt_out`: "stop", "unsubscribe", "#nobot", "don't reply", in the target or in the
   same author's earlier posts of the thread;
 - `instructions`: text that tries to steer the bot ("ignore your rules", "repeat after
@@ -58,7 +59,7 @@ def analyze_intent(
     complaint, complaint_hits = lexicon_score(reading, "complaint")
     situation, _ = lexicon_score(reading, "bad_situation")
     complaint = 1.0 - (1.0 - complaint) * (1.0 - 0.6 * situation)
-    complaint = 1.0 - (1.0 - complaint) * (1.0 - 0.8 * max(sarcasm, hostility))
+    complaint = 1.0 - (1.0 - complaint) * (1.0 - 0.8 * hostility)
     praise, praise_hits = lexicon_score(reading, "positive", "resolution")
     praise *= (1.0 - sarcasm) * (1.0 - 0.5 * complaint)
     instructions, instruction_hits = lexicon_score(reading, "instructions")
@@ -82,7 +83,7 @@ def analyze_intent(
         ("intent.praise", praise, praise_hits),
         ("intent.instructions", instructions, instruction_hits),
     ):
-        if score >= 0.3:  # noqa: PLR2004
+        if score >= 0.3:
             evidence.extend(_evidence(signal, target.id, hits[:3]))
     return IntentSignals.model_construct(
         service_request=round(request, 4),

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -172,7 +172,7 @@ def _terms(where: str, data: object, *, default: str) -> dict[str, float]:
     for strength, phrases in groups:
         weight = _weight(f"{where}.{strength}", strength)
         if isinstance(phrases, str):
-            phrases = [phrases]
+            phrases = [phrases]  # noqa: PLW2901 - one phrase stands for a list
         if not isinstance(phrases, list):
             raise ConfigurationError(f"{where}.{strength}: expected a list of phrases")
         for index, phrase in enumerate(phrases):
@@ -251,7 +251,7 @@ class LexiconSet:
                 f"unknown lexicon `{name}` (known: {', '.join(sorted(self.lexicons))})"
             ) from None
 
-    def __iter__(self) -> Iterable[Lexicon]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[Lexicon]:
         """Iterate over the lexicons, sorted by name."""
         return iter(self.lexicons[name] for name in sorted(self.lexicons))
 

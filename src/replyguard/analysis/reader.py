@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -72,6 +72,7 @@ class Reading:
     """
 
     __slots__ = (
+        "_words",
         "all_caps",
         "caps_words",
         "clapping",
@@ -86,10 +87,9 @@ class Reading:
         "scores",
         "text",
         "tokens",
-        "_words",
     )
 
-    def __init__(  # noqa: PLR0913 - built in one place, by Reader.read
+    def __init__(
         self,
         *,
         text: str,
@@ -223,9 +223,10 @@ class Reader:
             )
             for name, found in sorted(prefixes.items())
         ]
-        self.read = (
+        # read(text) -> Reading: with a bounded cache of readings by text
+        self.read: Callable[[str], Reading] = (
             lru_cache(maxsize=cache_size)(self._read) if cache_size else self._read
-        )  # type: ignore[method-assign]
+        )
 
     def _read(self, text: str) -> Reading:
         """Return the reading of `text` (cached by text when the reader caches)."""
@@ -333,19 +334,19 @@ class Reader:
 
         letters = len(body) - len(body.translate(_DROP_LETTERS))
         upper = len(body) - len(body.translate(_DROP_UPPER))
-        all_caps = letters >= 20 and upper / letters > 0.7  # noqa: PLR2004
+        all_caps = letters >= 20 and upper / letters > 0.7
         caps: list[tuple[int, int]] = []
         if upper > 1 and not all_caps:
             for match in _CAPS_WORD.finditer(body):
                 word = match.group(0)
-                if len(word) >= 4 or word in _CAPS_INTENSIFIERS:  # noqa: PLR2004
+                if len(word) >= 4 or word in _CAPS_INTENSIFIERS:
                     s, e = norm.span(match.start(), match.end())
                     caps.append((s + base, e + base))
         quotes = []
         if '"' in body:
             for match in _SCARE_QUOTE.finditer(body):
                 inner = match.group(1).strip()
-                if inner and len(inner.split()) <= 4:  # noqa: PLR2004
+                if inner and len(inner.split()) <= 4:
                     s, e = norm.span(match.start(), match.end())
                     quotes.append((s + base, e + base))
         runs: tuple[tuple[int, int], ...] = ()
@@ -358,7 +359,7 @@ class Reader:
         ):
             runs = spans(_PUNCT_RUN)
         clapping: tuple[tuple[int, int], ...] = ()
-        if body.count(".") >= 3:  # noqa: PLR2004
+        if body.count(".") >= 3:
             clapping = spans(_ONE_WORD_SENTENCES)
         lowered = body.lower()
         return Reading(
@@ -380,7 +381,7 @@ class Reader:
 class _LazyWords:
     """Content words, computed on first use (most readings never need them)."""
 
-    __slots__ = ("_text", "_stop", "_words")
+    __slots__ = ("_stop", "_text", "_words")
 
     def __init__(self, text: str, stop: frozenset[str]) -> None:
         self._text = text
@@ -399,7 +400,7 @@ def _stem(word: str) -> str:
     """Return a crude stem: enough to match "charges" with "charged" and "charge"."""
     word = word.strip("'-")
     for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:  # noqa: PLR2004
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)]
     return word
 

@@ -44,19 +44,28 @@ _PII_WEIGHT = {"card": 1.0, "iban": 1.0, "ssn": 1.0, "email": 0.5, "phone": 0.5}
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|[_.\-]+")
 
 
-def _reply_evidence(signal: str, cue: str, weight: float, **where: object) -> Evidence:
+def _reply_evidence(  # noqa: PLR0913 - evidence has this many fields
+    signal: str,
+    cue: str,
+    weight: float,
+    *,
+    post_id: str | None = None,
+    start: int | None = None,
+    end: int | None = None,
+    text: str | None = None,
+) -> Evidence:
     return Evidence.model_construct(
         signal=signal,
         cue=cue,
-        post_id=where.get("post_id"),
-        start=where.get("start"),
-        end=where.get("end"),
-        text=where.get("text"),
+        post_id=post_id,
+        start=start,
+        end=end,
+        text=text,
         weight=round(weight, 3),
     )
 
 
-def analyze_reply(ctx: AnalysisContext) -> ReplySignals:  # noqa: C901, PLR0914, PLR0912, PLR0915 - one pass over the reply
+def analyze_reply(ctx: AnalysisContext) -> ReplySignals:
     """Return the reply signals (all zero when there is no reply)."""
     reply = ctx.reply
     if reply is None:
@@ -71,7 +80,7 @@ def analyze_reply(ctx: AnalysisContext) -> ReplySignals:  # noqa: C901, PLR0914,
             if not handle_matches(post.author, ctx.brand_handles) or post.missing:
                 continue
             score = fuzz.ratio(body, strip_handles(post.text)) / 100.0
-            if score >= 0.5:  # noqa: PLR2004
+            if score >= 0.5:
                 evidence.append(
                     _reply_evidence(
                         "reply.repeats_brand_post", "same_text", score, post_id=post.id
@@ -86,14 +95,14 @@ def analyze_reply(ctx: AnalysisContext) -> ReplySignals:  # noqa: C901, PLR0914,
     cheer, hits = lexicon_score(reading, "cheer")
     if reading.exclamations:
         cheer = 1.0 - (1.0 - cheer) * (0.7 if reading.exclamations == 1 else 0.5)
-    if cheer >= 0.3:  # noqa: PLR2004
+    if cheer >= 0.3:
         evidence.extend(_evidence("reply.cheer", None, hits[:3]))
 
     overlap = 0.0
     off_topic = 0.0
     if target_reading is not None:
         mine, theirs = reading.words, target_reading.words
-        if len(mine) >= 3 and len(theirs) >= 3:  # noqa: PLR2004
+        if len(mine) >= 3 and len(theirs) >= 3:
             shared = mine & theirs
             overlap = min(1.0, len(shared) / 2.0)
             off_topic = 1.0 - overlap
@@ -108,7 +117,7 @@ def analyze_reply(ctx: AnalysisContext) -> ReplySignals:  # noqa: C901, PLR0914,
                 )
     stock, stock_hits = lexicon_score(reading, "generic_reply")
     generic = stock * (1.0 - overlap)
-    if generic >= 0.3:  # noqa: PLR2004
+    if generic >= 0.3:
         evidence.extend(_evidence("reply.generic", None, stock_hits[:3]))
 
     asks = 0.0
@@ -138,7 +147,7 @@ def analyze_reply(ctx: AnalysisContext) -> ReplySignals:  # noqa: C901, PLR0914,
         echoes = _echoes(ctx, reading, target, target_reading, evidence)
 
     claims, claim_hits = lexicon_score(reading, "claims")
-    if claims >= 0.3:  # noqa: PLR2004
+    if claims >= 0.3:
         evidence.extend(_evidence("reply.claims", None, claim_hits[:3]))
 
     return ReplySignals.model_construct(
@@ -173,12 +182,12 @@ def _echoes(
         if handle_matches(handle, ctx.brand_handles):
             continue
         words = " ".join(_CAMEL.split(handle.split("@", 1)[0]))
-        found = ctx.reader.read(words)
+        found = ctx.read(words)
         bad = max(
             lexicon_score(found, "hostility", "slurs")[0],
             found.score("slurs"),
         )
-        if bad >= 0.3:  # noqa: PLR2004
+        if bad >= 0.3:
             score = max(score, 1.0)
             evidence.append(
                 _reply_evidence(
@@ -202,7 +211,7 @@ def _echoes(
     runs: list[tuple[int, int]] = []
     for i in range(len(mine) - ECHO_WORDS + 1):
         gram = tuple(mine[i : i + ECHO_WORDS])
-        if gram in grams and sum(w not in stop for w in gram) >= 2:  # noqa: PLR2004
+        if gram in grams and sum(w not in stop for w in gram) >= 2:
             if run_start is None:
                 run_start = i
         elif run_start is not None:
@@ -212,14 +221,14 @@ def _echoes(
         runs.append((run_start, len(mine)))
     for start, end in runs:
         echoed = " ".join(mine[start:end])
-        found = ctx.reader.read(echoed)
+        found = ctx.read(echoed)
         bad = max(
             found.score("slurs"),
             lexicon_score(found, "hostility", "threat")[0],
             found.score("complaint") * 0.8,
             target_reading.score("instructions"),
         )
-        weight = 1.0 if bad >= 0.5 else 0.6  # noqa: PLR2004
+        weight = 1.0 if bad >= 0.5 else 0.6
         score = max(score, weight)
         evidence.append(
             _reply_evidence(

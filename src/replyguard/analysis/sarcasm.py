@@ -19,6 +19,8 @@ in when one is given; `SarcasmSignals.rules` and `.model` keep both parts.
 
 from __future__ import annotations
 
+import math
+
 from replyguard.analysis._context import AnalysisContext
 from replyguard.analysis.reader import Hit, Reading
 from replyguard.models import Evidence, SarcasmSignals
@@ -62,16 +64,16 @@ def sarcasm_cues(
     negative = max(reading.score("bad_situation"), reading.score("complaint"))
     resolved = reading.score("resolution")
     eye_roll = reading.get("eye_roll")
-    negative_context = negative >= 0.6 or bool(eye_roll) or bool(reading.quotes)  # noqa: PLR2004
+    negative_context = negative >= 0.6 or bool(eye_roll) or bool(reading.quotes)
     markers = reading.get("sarcasm_markers")
     for hit in markers:
-        if hit.weight >= 0.9:  # noqa: PLR2004
+        if hit.weight >= 0.9:
             cues.append(("explicit_marker", 0.95, hit))
-        elif hit.weight >= 0.6:  # noqa: PLR2004
+        elif hit.weight >= 0.6:
             weight = 0.6 if negative_context else 0.45
             cues.append(("sarcastic_phrase", weight * (1.0 - 0.5 * resolved), hit))
     cues.extend(("eye_roll_emoji", hit.weight, hit) for hit in eye_roll)
-    positives = [h for h in reading.get("positive") if h.weight >= 0.6]  # noqa: PLR2004
+    positives = [h for h in reading.get("positive") if h.weight >= 0.6]
     situations = reading.get("bad_situation")
     best: tuple[float, Hit | None] = (0.0, None)
     for praise in positives:
@@ -87,17 +89,19 @@ def sarcasm_cues(
                 continue  # "thanks" closing a request is politeness, not praise
             weight = (
                 0.45 + 0.1 * (praise.weight >= 0.9) + 0.1 * (situation.weight >= 0.9)
-            )  # noqa: PLR2004
+            )
             if weight > best[0]:
                 best = (weight, praise)
     if best[1] is not None:
         cues.append(
             ("praise_of_bad_situation", best[0] * (1.0 - 0.8 * resolved), best[1])
         )
-    for span in reading.quotes:
-        cues.append(("scare_quotes", 0.35, span))
+    # scare quotes around a short phrase; around a promise in a complaint
+    # ("restored within 24 hours", "unlimited") they are the joke itself
+    quote_weight = 0.45 if negative >= 0.6 else 0.3
+    cues.extend(("scare_quotes", quote_weight, span) for span in reading.quotes[:2])
     shape: list[tuple[str, float, Hit | tuple[int, int] | None]] = []
-    weak = [h for h in markers if h.weight < 0.6]  # noqa: PLR2004
+    weak = [h for h in markers if h.weight < 0.6]
     shape.extend(("weak_marker", 0.2, hit) for hit in weak[:2])
     shape.extend(("punctuation_run", 0.15, span) for span in reading.punct_runs[:1])
     shape.extend(("capitals", 0.1, span) for span in reading.caps_words[:2])
@@ -108,9 +112,9 @@ def sarcasm_cues(
     shape.extend(
         ("mocks_the_bot", 0.4, hit)
         for hit in reading.get("bot_mockery")[:1]
-        if hit.weight >= 0.9  # noqa: PLR2004
+        if hit.weight >= 0.9
     )
-    if shape and (cues or negative >= 0.6):  # noqa: PLR2004
+    if shape and (cues or negative >= 0.6):
         total = min(_SHAPE_CAP, _noisy_or([w for _, w, _ in shape]))
         scale = total / max(_noisy_or([w for _, w, _ in shape]), 1e-9)
         cues.extend((name, weight * scale, where) for name, weight, where in shape)
@@ -133,7 +137,7 @@ def _thanks_for(reading: Reading, thanks: Hit, situation: Hit) -> bool:
     if situation.start < thanks.end:
         return False
     between = reading.text[thanks.end : situation.start].lower()
-    return " for " in f" {between} " and situation.token_start - thanks.token_end <= 6  # noqa: PLR2004
+    return " for " in f" {between} " and situation.token_start - thanks.token_end <= 6
 
 
 def rule_score(reading: Reading) -> float:
@@ -153,7 +157,7 @@ def analyze_sarcasm(
     rules = _noisy_or([weight for _, weight, _ in cues])
     model = model_score if model_score is not None else 0.0
     score = blend(rules, model_score)
-    threshold = ctx.thresholds.get("sarcasm", 0.6)
+    threshold = ctx.thresholds.get("sarcasm", 0.5)
     evidence = []
     for name, weight, where in sorted(cues, key=lambda c: -c[1])[:6]:
         start = end = None
@@ -174,7 +178,7 @@ def analyze_sarcasm(
                 weight=round(weight, 3),
             )
         )
-    if model_score is not None and model >= 0.5:  # noqa: PLR2004
+    if model_score is not None and model >= 0.5:
         evidence.append(
             Evidence.model_construct(
                 signal="sarcasm",
@@ -200,14 +204,18 @@ def blend(rules: float, model: float | None) -> float:
     """
     Return the sarcasm score from the rule score and the model's probability.
 
-    The model lifts a score the rules left unsure, and cannot cancel a strong cue:
-    ``1 - (1 - rules) * (1 - lift)`` where the lift is the model's confidence above
-    an even chance.
+    In log-odds: ``logit(score) = logit(model) + logit(0.5 + rules / 2)``. With no
+    rule cue the model speaks alone; a strong cue (``/s``: 0.95) lifts any model
+    score above 0.9; the model (calibrated so that 0.5 is even odds) moves a weak
+    cue up or down. Measured on iSarcasmEval under cross-validation, this ranks
+    better than either part alone (see benchmarks/bench_signals.py).
     """
     if model is None:
         return rules
-    lift = max(0.0, (model - 0.5) / 0.5) * 0.8
-    return 1.0 - (1.0 - rules) * (1.0 - lift)
+    odds = min(max(model, 1e-4), 1.0 - 1e-4)
+    cue = min(0.5 + rules / 2.0, 1.0 - 1e-4)
+    z = math.log(odds / (1.0 - odds)) + math.log(cue / (1.0 - cue))
+    return 1.0 / (1.0 + math.exp(-z))
 
 
 def model_cues(reading: Reading) -> dict[str, float]:

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from replyguard.analysis._context import AnalysisContext
 from replyguard.analysis.reader import Hit, Reading
-from replyguard.models import Evidence, Post, ToneSignals
+from replyguard.models import Evidence, ToneSignals
 
 __all__ = ["CONTEXT_WEIGHT", "NAME", "analyze_tone", "lexicon_score"]
 
@@ -31,9 +31,9 @@ _DAMPING = {"strong": 1.0, "medium": 0.5, "weak": 0.35}
 
 
 def _tier(weight: float) -> str:
-    if weight >= 0.85:  # noqa: PLR2004
+    if weight >= 0.85:
         return "strong"
-    if weight >= 0.5:  # noqa: PLR2004
+    if weight >= 0.5:
         return "medium"
     return "weak"
 
@@ -58,7 +58,7 @@ def _crisis(reading: Reading) -> tuple[float, list[Hit]]:
     vulnerable = reading.get("vulnerable")
     distress = reading.get("distress")
     if vulnerable and distress:
-        strong = any(h.weight >= 0.85 for h in distress)  # noqa: PLR2004
+        strong = any(h.weight >= 0.85 for h in distress)
         combined = 0.7 if strong else 0.3
         score = 1.0 - (1.0 - score) * (1.0 - combined)
         hits = [*hits, vulnerable[0], distress[0]]
@@ -122,18 +122,22 @@ def analyze_tone(ctx: AnalysisContext, *, sarcasm: float = 0.0) -> ToneSignals:
         first_time = reading.text not in seen_texts
         seen_texts.add(reading.text)
         for name, (score, hits) in found.items():
-            if score * weight > scores[name]:
-                scores[name] = score * weight
-            if hits and first_time and score * weight >= 0.3:  # noqa: PLR2004
+            scores[name] = max(scores[name], score * weight)
+            if hits and first_time and score * weight >= 0.3:
                 evidence.extend(_evidence(f"tone.{name}", post.id, hits[:4], weight))
     if sarcasm:
         scores["mockery"] = 1.0 - (1.0 - scores["mockery"]) * (1.0 - 0.6 * sarcasm)
     trend = 0.0
-    if len(negativity) >= 2:  # noqa: PLR2004
+    if len(negativity) >= 2:
         earlier = sum(negativity[:-1]) / (len(negativity) - 1)
         trend = max(0.0, min(1.0, negativity[-1] - earlier))
     return ToneSignals.model_construct(
-        **{name: round(value, 4) for name, value in scores.items()},
+        hostility=round(scores["hostility"], 4),
+        mockery=round(scores["mockery"], 4),
+        grief=round(scores["grief"], 4),
+        crisis=round(scores["crisis"], 4),
+        activism=round(scores["activism"], 4),
+        legal=round(scores["legal"], 4),
         trend=round(trend, 4),
         evidence=tuple(evidence),
     )
@@ -146,7 +150,7 @@ def _mockery(reading: Reading) -> tuple[float, list[Hit]]:
         lexicon_score(reading, "complaint")[0],
         lexicon_score(reading, "bad_situation")[0],
     )
-    if laughter and negative >= 0.5:  # noqa: PLR2004
+    if laughter and negative >= 0.5:
         score = 1.0 - (1.0 - score) * 0.6
         hits = [*hits, laughter[0]]
     return score, hits

@@ -37,7 +37,8 @@ class Type:
     """
     The static type of a name or expression in a condition.
 
-    `kind` is one of str, int, float, bool, datetime, none, list, obj, any.
+    `kind` is one of str, int, float, bool, datetime, none, list, obj, any. An object
+    with `extra` set is open: any attribute it does not list has that type.
     """
 
     kind: str
@@ -46,6 +47,7 @@ class Type:
     item: Type | None = None
     name: str = ""
     attrs: dict[str, Attr] = field(default_factory=dict, compare=False, hash=False)
+    extra: Type | None = field(default=None, compare=False, hash=False)
 
     @property
     def numeric(self) -> bool:
@@ -61,7 +63,15 @@ class Type:
             item=self.item,
             name=self.name,
             attrs=self.attrs,
+            extra=self.extra,
         )
+
+    def attribute(self, name: str) -> Attr | None:
+        """Return the attribute `name` of an object type, or None when it has none."""
+        found = self.attrs.get(name)
+        if found is None and self.extra is not None:
+            return Attr(name, self.extra)
+        return found
 
 
 ANY = Type("any")
@@ -188,8 +198,16 @@ ROOTS: dict[str, Type] = _build_roots()
 """The types of the names every condition may read, except `policy`."""
 
 
-def policy_type(thresholds: typing.Iterable[str]) -> Type:
-    """Return the type of the `policy` name for a policy with these thresholds."""
+def policy_type(
+    thresholds: typing.Iterable[str], *, open_thresholds: bool = False
+) -> Type:
+    """
+    Return the type of the `policy` name for a policy with these thresholds.
+
+    With `open_thresholds` (a policy whose `extends` chain could not be read), any
+    threshold name is accepted, so that a missing parent does not also report every
+    threshold it would have defined.
+    """
     strs = Type("list", item=STR)
     brand = Type(
         "obj",
@@ -197,7 +215,10 @@ def policy_type(thresholds: typing.Iterable[str]) -> Type:
         attrs={k: Attr(k, strs) for k in ("handles", "names", "aliases", "products")},
     )
     threshold_type = Type(
-        "obj", name="thresholds", attrs={k: Attr(k, FLOAT) for k in thresholds}
+        "obj",
+        name="thresholds",
+        attrs={k: Attr(k, FLOAT) for k in thresholds},
+        extra=FLOAT if open_thresholds else None,
     )
     return Type(
         "obj",

@@ -9,9 +9,41 @@ import yaml
 
 from replyguard.errors import PolicyProblem
 
-__all__ = ["Located", "load_located"]
+__all__ = ["Located", "Scalar", "load_located"]
 
 Path = tuple[int | str, ...]
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """
+    A text value and the source it was read from, to point inside the value.
+
+    YAML folds plain, quoted and `>` scalars: a condition written over three lines can
+    be one line of text. `line_at` maps a character of the value back to its file line.
+    """
+
+    value: str
+    style: str | None
+    raw: str
+    """The scalar's source text, from its first content character."""
+    line: int
+    """The file line `raw` starts on."""
+
+    def line_at(self, offset: int) -> int:
+        """Return the file line of the character at `offset` in the value."""
+        offset = min(max(offset, 0), len(self.value))
+        if self.style == "|":
+            # a literal block keeps its lines: line n of the value is line n of the block
+            return self.line + self.value.count("\n", 0, offset)
+        # elsewhere, walk the source alongside the value: characters the source has
+        # and the value lacks are indentation, line breaks, quotes or escapes
+        position = 0
+        for char in self.value[: offset + 1]:
+            found = self.raw.find(char, position)
+            if found >= 0:
+                position = found + 1
+        return self.line + self.raw.count("\n", 0, max(position - 1, 0))
 
 
 @dataclass
@@ -22,6 +54,8 @@ class Located:
     file: str
     marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
     problems: list[PolicyProblem] = field(default_factory=list)
+    scalars: dict[Path, Scalar] = field(default_factory=dict)
+    text: str = ""
 
     def where(self, path: Path) -> tuple[int, int]:
         """Return the (line, column) of `path`, or of its nearest located parent."""
@@ -31,6 +65,10 @@ class Located:
                 return self.marks[path]
             path = path[:-1]
         return self.marks.get((), (1, 1))
+
+    def scalar(self, path: Path) -> Scalar | None:
+        """Return the text scalar at `path`, or None when it is not a text."""
+        return self.scalars.get(tuple(path))
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
@@ -48,7 +86,7 @@ def load_located(text: str, file: str) -> Located:
     Syntax errors and duplicate keys become problems on the result (code
     ``policy.syntax`` and ``policy.duplicate_key``); the data is None on a syntax error.
     """
-    located = Located(data=None, file=file)
+    located = Located(data=None, file=file, text=text)
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -114,4 +152,21 @@ def _construct(
             _construct(loader, item, (*path, index), out)
             for index, item in enumerate(node.value)
         ]
-    return loader.construct_object(node, deep=True)
+    value = loader.construct_object(node, deep=True)
+    if isinstance(value, str) and isinstance(node, yaml.ScalarNode):
+        out.scalars[path] = _scalar(node, value, out.text)
+    return value
+
+
+def _scalar(node: yaml.ScalarNode, value: str, text: str) -> Scalar:
+    start, end = node.start_mark, node.end_mark
+    line = start.line + 1
+    raw_start = start.index
+    if node.style in ("|", ">"):
+        # the content starts on the line after the `|` or `>` header
+        newline = text.find("\n", start.index, end.index)
+        raw_start = end.index if newline < 0 else newline + 1
+        line += 1
+    elif node.style in ("'", '"'):
+        raw_start += 1
+    return Scalar(value, node.style, text[raw_start : end.index], line)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from replyguard.errors import PolicyCompileError, PolicyProblem, RewriteError
 from replyguard.models import Action, PolicyRef, Reply, Signals, Thread, TraceEvent
@@ -19,18 +19,29 @@ from replyguard.policy.conditions import (
     CompiledCondition,
     CompileProblem,
     compile_condition,
+    did_you_mean,
     runtime_globals,
 )
-from replyguard.policy.loader import LoadedRule, MergedPolicy, load_document
+from replyguard.policy.loader import (
+    LoadedRule,
+    MergedPolicy,
+    load_document,
+    policy_error,
+)
 from replyguard.policy.schema import BrandSpec
+
+if TYPE_CHECKING:
+    from replyguard.analysis.lexicons import LexiconChange
 
 __all__ = ["DEFAULT_THRESHOLDS", "CompiledRule", "Policy"]
 
-DEFAULT_THRESHOLDS: dict[str, float] = {"sarcasm": 0.6}
+DEFAULT_THRESHOLDS: dict[str, float] = {"sarcasm": 0.5}
 """Thresholds every policy has unless it sets its own."""
 
 MatchFunction = Callable[[Thread, Reply, Signals, Any, Any], list[int]]
 RuleFunction = Callable[[Thread, Reply, Signals, Any, Any], Any]
+
+_PARTS = ("when", "message", "template")
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,8 @@ class Policy:
         self.thresholds: dict[str, float] = {**DEFAULT_THRESHOLDS, **merged.thresholds}
         self.on_error: Action = Action(merged.on_error)
         self.mode: str = merged.mode
+        self.nlp_pipeline: str = merged.nlp
+        self.lexicons: dict[str, LexiconChange] = _lexicon_changes(merged)
         self.routes: dict[str, str] = dict(merged.routes)
         self.rules: tuple[CompiledRule, ...] = _compile_rules(merged, self.thresholds)
         self.hash: str = _content_hash(merged, self.thresholds)
@@ -106,12 +119,12 @@ class Policy:
         Raises:
             PolicyError: every problem found, with file, line and column.
         """
-        return cls(load_document(path))
+        return cls(load_document(path, keep_going=True))
 
     @classmethod
     def from_string(cls, text: str, *, file: str = "<string>") -> Policy:
         """Load and compile a policy from YAML text; relative `extends` resolve from the cwd."""
-        return cls(load_document(text=text, file=file))
+        return cls(load_document(text=text, file=file, keep_going=True))
 
     @classmethod
     def packaged(cls, name: str = "default") -> Policy:
@@ -254,66 +267,60 @@ def _traced(function: RuleFunction, args: tuple[Any, ...]) -> Any:
 def _compile_rules(
     merged: MergedPolicy, thresholds: dict[str, float]
 ) -> tuple[CompiledRule, ...]:
-    kind = policy_type(thresholds)
-    problems: list[PolicyProblem] = []
+    # with a parent missing, any threshold it might define is accepted
+    kind = policy_type(thresholds, open_thresholds=not merged.complete)
+    problems: list[PolicyProblem] = list(merged.problems)
     compiled: list[CompiledRule] = []
-    for index, loaded in enumerate(r for r in merged.rules if r.spec.enabled):
+    # every rule is checked: disabled ones (`enabled: false`) and the valid parts of
+    # rules that failed the schema too; only enabled, valid rules run
+    for index, loaded in enumerate((*merged.rules, *merged.checked)):
         spec = loaded.spec
-        condition = None
-        try:
-            condition = compile_condition(
-                spec.when, policy_type=kind, regex_prefix=str(index)
-            )
-        except CompileProblem as exc:
-            problems.append(
-                PolicyProblem(
-                    code=exc.code,
-                    message=f"{exc.message} in rule `{spec.id}`",
-                    file=loaded.file,
-                    line=loaded.when_line + max(exc.lineno - 1, 0),
-                    column=loaded.when_column,
-                    rule_id=spec.id,
-                    help=exc.help,
+        parts = loaded.checks if loaded.checks is not None else frozenset(_PARTS)
+        condition = message = template = None
+        if "when" in parts:
+            try:
+                condition = compile_condition(
+                    spec.when, policy_type=kind, regex_prefix=str(index)
                 )
-            )
-        message = template = None
-        for attr, line in (
-            ("message", loaded.message_line),
-            ("template", loaded.template_line),
-        ):
+            except CompileProblem as exc:
+                problems.append(
+                    loaded.problem(
+                        exc.code,
+                        exc.message,
+                        part="when",
+                        offset=exc.offset,
+                        help=exc.help,
+                    )
+                )
+        for attr in ("message", "template"):
             text = getattr(spec, attr)
-            if text is None:
+            if text is None or attr not in parts:
                 continue
             try:
                 if attr == "message":
-                    message = compile_template(text)
+                    message = compile_template(text, policy=kind)
                 else:
-                    template = compile_template(text)
+                    template = compile_template(text, policy=kind)
             except TemplateProblem as exc:
                 problems.append(
-                    PolicyProblem(
-                        code=exc.code,
-                        message=f"{exc.message} in the {attr} of rule `{spec.id}`",
-                        file=loaded.file,
-                        line=line + max(exc.lineno - 1, 0),
-                        column=0,
-                        rule_id=spec.id,
+                    loaded.problem(
+                        exc.code,
+                        exc.message,
+                        part=attr,
+                        offset=exc.offset,
                         help=exc.help,
                     )
                 )
         if spec.route is not None and spec.action == "allow":
             problems.append(
-                PolicyProblem(
-                    code="policy.route_on_allow",
-                    message=f"rule `{spec.id}` allows, so it cannot route to `{spec.route}`",
-                    file=loaded.file,
-                    line=loaded.line,
-                    column=loaded.column,
-                    rule_id=spec.id,
+                loaded.problem(
+                    "policy.route_on_allow",
+                    f"rule `{spec.id}` allows, so it cannot route to `{spec.route}`",
+                    mention=False,
                     help="use action escalate, or suppress with a route to hold and notify",
                 )
             )
-        if condition is None:
+        if condition is None or loaded.checks is not None or not spec.enabled:
             continue
         action = Action(spec.action)
         compiled.append(
@@ -336,7 +343,7 @@ def _compile_rules(
             )
         )
     if problems:
-        raise PolicyCompileError(problems)
+        raise policy_error(problems)
     return tuple(compiled)
 
 
@@ -414,3 +421,42 @@ def _content_hash(merged: MergedPolicy, thresholds: dict[str, float]) -> str:
     }
     digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
     return f"sha256:{digest[:16]}"
+
+
+def _lexicon_changes(merged: MergedPolicy) -> dict[str, LexiconChange]:
+    """Return the policy's lexicon changes, checked against the packaged lexicons."""
+    if not merged.lexicons:
+        return {}
+    from replyguard.analysis.lexicons import (  # noqa: PLC0415 - only when used
+        LexiconChange,
+        packaged_lexicons,
+    )
+
+    known = packaged_lexicons().names
+    changes: dict[str, LexiconChange] = {}
+    problems = []
+    for name, specs in sorted(merged.lexicons.items()):
+        if name not in known:
+            problems.append(
+                PolicyProblem(
+                    code="policy.unknown_lexicon",
+                    message=f"`lexicons` names `{name}`, which is not a lexicon",
+                    file=merged.files[-1] if merged.files else "<string>",
+                    line=0,
+                    column=0,
+                    help=did_you_mean(name, known) or f"known: {', '.join(known)}",
+                )
+            )
+            continue
+        add: dict[str, float] = {}
+        remove: list[str] = []
+        for spec in specs:
+            parsed = LexiconChange.parse(
+                f"lexicons.{name}", spec.model_dump(exclude_defaults=True)
+            )
+            add.update(parsed.add)
+            remove.extend(parsed.remove)
+        changes[name] = LexiconChange(add=add, remove=tuple(remove))
+    if problems:
+        raise PolicyCompileError(problems)
+    return changes

@@ -1,15 +1,18 @@
 """
 Read policy files: YAML with positions, `extends`, schema validation, merging.
 
-Only this module touches the file system. Every problem found is collected and raised
-at once, each with its file, line and column.
+Only this module touches the file system. Loading goes on past a problem wherever it
+can: a rule that fails the schema does not stop the other rules (nor its own valid
+parts) from being checked, and a parent that cannot be read does not stop the child.
+Every problem found is raised at once, each with its file, line and column.
 """
 
 from __future__ import annotations
 
 import importlib.resources
 import os
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,25 +20,38 @@ from pydantic import BaseModel, ValidationError
 
 from replyguard.errors import (
     ConfigurationError,
+    PolicyCompileError,
     PolicyError,
     PolicyProblem,
     PolicySchemaError,
     PolicySyntaxError,
 )
-from replyguard.policy._yaml import Located, load_located
+from replyguard.policy._yaml import Located, Scalar, load_located
+from replyguard.policy._yaml import Path as DataPath
 from replyguard.policy.conditions import did_you_mean
-from replyguard.policy.schema import BrandSpec, PolicyDocument, RuleSpec
+from replyguard.policy.schema import (
+    BrandSpec,
+    LexiconChangeSpec,
+    NlpSpec,
+    PolicyDocument,
+    RuleSpec,
+)
 
 __all__ = [
     "PACKAGE_PREFIX",
     "LoadedRule",
     "MergedPolicy",
+    "in_rule",
     "load_document",
     "packaged_policies",
     "packaged_policy_path",
+    "policy_error",
+    "render_path",
 ]
 
 PACKAGE_PREFIX = "replyguard:"
+
+_PARTS = ("when", "message", "template")
 
 
 @dataclass(frozen=True)
@@ -50,6 +66,56 @@ class LoadedRule:
     when_column: int
     template_line: int
     message_line: int
+    template_column: int = 0
+    message_column: int = 0
+    scalars: dict[str, Scalar] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
+    """The text of `when`, `message` and `template`, to point inside them."""
+    checks: frozenset[str] | None = None
+    """For a rule that failed the schema: its parts that are still checked. It never runs."""
+
+    def problem(
+        self,
+        code: str,
+        message: str,
+        *,
+        part: str | None = None,
+        offset: int = 0,
+        help: str | None = None,
+        mention: bool = True,
+    ) -> PolicyProblem:
+        """
+        Return a problem in this rule, located at `part` (`when`, `message`, `template`).
+
+        `offset` is the character of the part's text the problem is at; it picks the
+        line (YAML may have folded the text), the column is where the value starts.
+        Without a part, the problem points at the rule itself. The message gets
+        ``in rule `r` `` (or ``in the message of rule `r` ``) unless `mention` is false.
+        """
+        rule_id = self.spec.id or None
+        where = f"rule `{rule_id}`" if rule_id else "a rule"
+        line, column = self.line, self.column
+        if part is not None:
+            line, column = {
+                "when": (self.when_line, self.when_column),
+                "message": (self.message_line, self.message_column),
+                "template": (self.template_line, self.template_column),
+            }[part]
+            scalar = self.scalars.get(part)
+            if scalar is not None:
+                line = scalar.line_at(offset)
+            if part != "when":
+                where = f"the {part} of {where}"
+        return PolicyProblem(
+            code=code,
+            message=in_rule(message, where) if mention else message,
+            file=self.file,
+            line=line,
+            column=column,
+            rule_id=rule_id,
+            help=help,
+        )
 
 
 @dataclass(frozen=True)
@@ -65,6 +131,14 @@ class MergedPolicy:
     on_error: str
     mode: str
     routes: dict[str, str]
+    lexicons: dict[str, tuple[LexiconChangeSpec, ...]] = field(default_factory=dict)
+    nlp: str = "blank:en"
+    checked: tuple[LoadedRule, ...] = ()
+    """Rules that failed the schema: what can still be checked of them, never run."""
+    problems: tuple[PolicyProblem, ...] = ()
+    """Problems found so far (only with ``load_document(..., keep_going=True)``)."""
+    complete: bool = True
+    """False when part of the `extends` chain could not be read."""
 
 
 def _policies_dir() -> Path:
@@ -107,113 +181,227 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-_MODELS: dict[str, type[BaseModel]] = {"rules": RuleSpec, "brand": BrandSpec}
+# --- problems -----------------------------------------------------------------------
+
+_SYNTAX_CODES = frozenset({"policy.syntax", "policy.duplicate_key"})
+_SCHEMA_CODES = frozenset(
+    {
+        "policy.not_a_mapping",
+        "policy.unknown_key",
+        "policy.missing_key",
+        "policy.unknown_action",
+        "policy.bad_on_error",
+        "policy.unsupported_version",
+        "policy.bad_value",
+    }
+)
+_LOAD_CODES = frozenset(
+    {
+        "policy.not_found",
+        "policy.unreadable",
+        "policy.unknown_package",
+        "policy.extends_not_found",
+        "policy.extends_cycle",
+        "policy.duplicate_rule",
+        "policy.unknown_rule",
+    }
+)
+
+
+def policy_error(problems: Iterable[PolicyProblem]) -> PolicyError:
+    """
+    Return the error that carries `problems`, problems of every stage at once.
+
+    Its class names the earliest stage with a problem: `PolicySyntaxError`, then
+    `PolicySchemaError`, then `PolicyError` (files, `extends`, `disable`, rule ids),
+    then `PolicyCompileError` (conditions and templates).
+    """
+    problems = list(problems)
+    codes = {p.code for p in problems}
+    if codes & _SYNTAX_CODES:
+        return PolicySyntaxError(problems)
+    if codes & _SCHEMA_CODES:
+        return PolicySchemaError(problems)
+    if codes & _LOAD_CODES:
+        return PolicyError(problems)
+    return PolicyCompileError(problems)
+
+
+def in_rule(message: str, where: str) -> str:
+    """
+    Return `message` saying where it is (``in rule `r` ``), after its subject.
+
+    The place goes before the first ``; `` or ``: `` outside backticks, so that
+    ``unknown name `x`; conditions read ...`` becomes ``unknown name `x` in rule `r`;
+    conditions read ...``; a message without such a clause gets it at the end.
+    """
+    quoted = False
+    for index, char in enumerate(message):
+        if char == "`":
+            quoted = not quoted
+        elif not quoted and message.startswith(("; ", ": "), index):
+            return f"{message[:index]} in {where}{message[index:]}"
+    return f"{message} in {where}"
+
+
+def render_path(loc: Sequence[object]) -> str:
+    """Return a path into the document as messages write it: ``rules[0].id``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "policy"
+
+
+def _problem(
+    located: Located,
+    path: DataPath,
+    code: str,
+    message: str,
+    *,
+    rule_id: str | None = None,
+    help: str | None = None,
+) -> PolicyProblem:
+    """Return a problem at `path` in the document (``(*path, "__key__")``: its key)."""
+    line, column = located.where(path)
+    return PolicyProblem(
+        code=code,
+        message=message,
+        file=located.file,
+        line=line,
+        column=column,
+        rule_id=rule_id,
+        help=help,
+    )
 
 
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel]:
-    if len(loc) >= 1 and loc[0] in _MODELS:
-        return _MODELS[loc[0]]
+    if loc[:1] == ("rules",):
+        return RuleSpec
+    if loc[:1] == ("brand",):
+        return BrandSpec
+    if loc[:1] == ("nlp",):
+        return NlpSpec
+    if loc[:1] == ("lexicons",) and len(loc) >= 3:
+        return LexiconChangeSpec
     return PolicyDocument
 
 
-def _schema_problems(exc: ValidationError, located: Located) -> list[PolicyProblem]:
+def _rule_id_at(loc: tuple[Any, ...], data: dict[str, Any]) -> str | None:
+    if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+        rules = data.get("rules")
+        if (
+            isinstance(rules, list)
+            and loc[1] < len(rules)
+            and isinstance(rules[loc[1]], dict)
+        ):
+            rule_id = rules[loc[1]].get("id")
+            return str(rule_id) if rule_id is not None else None
+    return None
+
+
+def _schema_problems(
+    errors: Iterable[dict[str, Any]], located: Located
+) -> list[PolicyProblem]:
     problems = []
     data = located.data if isinstance(located.data, dict) else {}
-    for error in exc.errors(include_url=False):
+    for error in errors:
         loc = tuple(error["loc"])
         kind = error["type"]
-        rule_id = None
-        if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
-            rules = data.get("rules")
-            if (
-                isinstance(rules, list)
-                and loc[1] < len(rules)
-                and isinstance(rules[loc[1]], dict)
-            ):
-                rid = rules[loc[1]].get("id")
-                rule_id = str(rid) if rid is not None else None
-        in_rule = f" in rule `{rule_id}`" if rule_id else ""
-        field = ".".join(str(p) for p in loc) or "policy"
+        rule_id = _rule_id_at(loc, data)
+        where = f"rule `{rule_id}`" if rule_id else None
+        value = error.get("input")
         help_text = None
+        path = loc
         if kind == "extra_forbidden":
             key = str(loc[-1])
-            line, column = located.where((*loc, "__key__"))
+            path = (*loc, "__key__")
             allowed = list(_model_at(loc).model_fields)
-            if loc[:1] == ("brand",):
-                allowed = list(BrandSpec.model_fields)
             help_text = did_you_mean(key, allowed) or (
                 "known keys: " + ", ".join(f"`{k}`" for k in allowed)
             )
-            code, message = "policy.unknown_key", f"unknown key `{key}`{in_rule}"
-        else:
-            line, column = located.where(loc)
-            if kind == "missing":
-                code = "policy.missing_key"
-                message = f"missing required key `{loc[-1]}`{in_rule}"
-            elif kind == "literal_error" and loc[-1] == "action":
-                value = error.get("input")
-                code = "policy.unknown_action"
-                message = (
-                    f"`{value}` is not an action{in_rule}; "
-                    "use allow, rewrite, escalate or suppress"
-                )
-                help_text = did_you_mean(
-                    str(value), ["allow", "rewrite", "escalate", "suppress"]
-                )
-            elif kind == "literal_error" and loc[-1] == "on_error":
-                value = error.get("input")
-                code = "policy.bad_on_error"
-                message = (
-                    f"`on_error: {value}` is not allowed; use escalate or suppress"
-                )
-                if value == "allow":
-                    help_text = "a failed review must never let a reply out silently"
-            elif kind == "literal_error" and loc[-1] == "replyguard":
-                code = "policy.unsupported_version"
-                message = (
-                    f"unsupported policy format `replyguard: {error.get('input')}`"
-                )
-                help_text = "this version of replyguard reads format 1"
-            else:
-                code = "policy.bad_value"
-                reason = str(error["msg"])
-                for prefix in ("Value error, ", "Assertion failed, "):
-                    reason = reason.removeprefix(prefix)
-                reason = reason[:1].lower() + reason[1:]
-                message = f"`{field}`{in_rule}: {reason}"
-        problems.append(
-            PolicyProblem(
-                code=code,
-                message=message,
-                file=located.file,
-                line=line,
-                column=column,
-                rule_id=rule_id,
-                help=help_text,
+            code, message = "policy.unknown_key", f"unknown key `{key}`"
+        elif kind == "missing":
+            code, message = "policy.missing_key", f"missing required key `{loc[-1]}`"
+        elif kind == "literal_error" and loc[-1] == "action":
+            code = "policy.unknown_action"
+            message = (
+                f"`{value}` is not an action; use allow, rewrite, escalate or suppress"
             )
+            help_text = did_you_mean(
+                str(value), ["allow", "rewrite", "escalate", "suppress"]
+            )
+        elif kind == "literal_error" and loc == ("on_error",):
+            code = "policy.bad_on_error"
+            message = f"`on_error: {value}` is not allowed; use escalate or suppress"
+            if value == "allow":
+                help_text = "a failed review must never let a reply out silently"
+        elif kind == "literal_error" and loc == ("replyguard",):
+            code = "policy.unsupported_version"
+            message = f"unsupported policy format `replyguard: {value}`"
+            help_text = "this version of replyguard reads format 1"
+        else:
+            code = "policy.bad_value"
+            reason = str(error["msg"])
+            for prefix in ("Value error, ", "Assertion failed, "):
+                reason = reason.removeprefix(prefix)
+            reason = reason[:1].lower() + reason[1:]
+            message = f"`{render_path(loc)}`: {reason}"
+        if where is not None:
+            message = in_rule(message, where)
+        problems.append(
+            _problem(located, path, code, message, rule_id=rule_id, help=help_text)
         )
     return problems
 
 
+# --- reading and validating one file ------------------------------------------------
+
+
+@dataclass
+class _Broken:
+    """A rule that failed the schema, and the parts of it that can still be checked."""
+
+    index: int
+    data: dict[str, Any]
+    checks: frozenset[str]
+
+
 @dataclass
 class _Parsed:
-    document: PolicyDocument
     located: Located
-    path: Path | None
     source: str
+    path: Path | None = None
+    document: PolicyDocument | None = None
+    """None when the file has nothing to build on: bad YAML, or not a mapping."""
+    rules: list[tuple[int, RuleSpec]] = field(default_factory=list)
+    """The valid rules, with their position in the file's `rules`."""
+    broken: list[_Broken] = field(default_factory=list)
+    problems: list[PolicyProblem] = field(default_factory=list)
+    dropped: set[str] = field(default_factory=set)
+    """Top-level keys left out because their values are invalid."""
 
 
 def _read(
     ref: str | Path, base: Path | None, *, origin: PolicyProblem | None
-) -> tuple[Path | None, str, str]:
-    """Return (path, display name, text) of a policy reference."""
+) -> tuple[Path, str, str]:
+    """
+    Return (path, display name, text) of a policy reference.
+
+    `origin` is where the reference was written (an `extends` entry); without one,
+    the reference was given directly and the problem names it as its file.
+    """
     if isinstance(ref, str) and ref.startswith(PACKAGE_PREFIX):
         try:
             path = packaged_policy_path(ref)
         except ConfigurationError as exc:
-            raise PolicyError(
-                [_at(origin, "policy.extends_not_found", str(exc))]
-            ) from None
+            if origin is not None:
+                problem = _at(origin, "policy.extends_not_found", str(exc))
+            else:
+                problem = _unknown_package(ref)
+            raise PolicyError([problem]) from None
     else:
         path = Path(ref)
         if base is not None and not path.is_absolute():
@@ -221,19 +409,40 @@ def _read(
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise PolicyError(
-            [_at(origin, "policy.not_found", f"no policy file `{ref}`")]
-        ) from None
+        if origin is None:
+            problem = PolicyProblem(
+                code="policy.not_found",
+                message=f"policy file not found: `{ref}`",
+                file=str(ref),
+            )
+        else:
+            problem = _at(origin, "policy.not_found", f"no policy file `{ref}`")
+        raise PolicyError([problem]) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(
-            [_at(origin, "policy.unreadable", f"cannot read `{ref}`: {exc}")]
-        ) from None
+        message = f"cannot read `{ref}`: {exc}"
+        problem = (
+            PolicyProblem(code="policy.unreadable", message=message, file=str(ref))
+            if origin is None
+            else _at(origin, "policy.unreadable", message)
+        )
+        raise PolicyError([problem]) from None
     return path, _display(path), text
 
 
-def _at(origin: PolicyProblem | None, code: str, message: str) -> PolicyProblem:
-    if origin is None:
-        return PolicyProblem(code=code, message=message)
+def _unknown_package(ref: str) -> PolicyProblem:
+    names = packaged_policies()
+    hint = did_you_mean(ref.removeprefix(PACKAGE_PREFIX), names)
+    return PolicyProblem(
+        code="policy.unknown_package",
+        message=f"unknown packaged policy `{ref}` (available: "
+        + ", ".join(f"`{PACKAGE_PREFIX}{n}`" for n in names)
+        + ")",
+        file=ref,
+        help=hint.replace("`", f"`{PACKAGE_PREFIX}", 1) if hint else None,
+    )
+
+
+def _at(origin: PolicyProblem, code: str, message: str) -> PolicyProblem:
     return PolicyProblem(
         code=code,
         message=message,
@@ -245,27 +454,100 @@ def _at(origin: PolicyProblem | None, code: str, message: str) -> PolicyProblem:
 
 def _parse(text: str, file: str) -> _Parsed:
     located = load_located(text, file)
-    if located.problems and located.data is None:
-        raise PolicySyntaxError(located.problems)
-    problems = list(located.problems)
+    parsed = _Parsed(located, text, problems=list(located.problems))
+    if located.data is None and located.problems:
+        return parsed  # the YAML does not parse: nothing to build on
     if not isinstance(located.data, dict):
-        problems.append(
-            PolicyProblem(
-                code="policy.not_a_mapping",
-                message="a policy must be a mapping with keys such as `replyguard`, `name` and `rules`",
-                file=file,
-                line=1,
-                column=1,
+        parsed.problems.append(
+            _problem(
+                located,
+                (),
+                "policy.not_a_mapping",
+                "a policy must be a mapping with keys such as `replyguard`, `name` "
+                "and `rules`",
             )
         )
-        raise PolicySchemaError(problems)
+        return parsed
+    data: dict[str, Any] = located.data
+    errors: list[dict[str, Any]] = []
+    top = data
+    raw_rules = data.get("rules")
+    if isinstance(raw_rules, list):
+        # each rule on its own, so that a bad rule does not hide the others
+        top = {k: v for k, v in data.items() if k != "rules"}
+        for index, item in enumerate(raw_rules):
+            try:
+                parsed.rules.append((index, RuleSpec.model_validate(item)))
+            except ValidationError as exc:
+                rule_errors = [
+                    {**e, "loc": ("rules", index, *e["loc"])}
+                    for e in exc.errors(include_url=False)
+                ]
+                errors.extend(rule_errors)
+                if isinstance(item, dict):
+                    checks = _still_checked(item, rule_errors)
+                    parsed.broken.append(_Broken(index, item, checks))
+    document, top_errors, parsed.dropped = _validate_top(top)
+    errors = [*top_errors, *errors]
+    parsed.problems.extend(_schema_problems(errors, located))
+    if document is not None:
+        document = document.model_copy(
+            update={"rules": [spec for _, spec in parsed.rules]}
+        )
+    parsed.document = document
+    return parsed
+
+
+def _validate_top(
+    data: dict[str, Any],
+) -> tuple[PolicyDocument | None, list[dict[str, Any]], set[str]]:
+    """Validate the document; when it fails, leave out what is wrong and try again."""
     try:
-        document = PolicyDocument.model_validate(located.data)
+        return PolicyDocument.model_validate(data), [], set()
     except ValidationError as exc:
-        raise PolicySchemaError([*problems, *_schema_problems(exc, located)]) from None
-    if problems:
-        raise PolicySyntaxError(problems)
-    return _Parsed(document, located, None, text)
+        errors: list[dict[str, Any]] = [dict(e) for e in exc.errors(include_url=False)]
+    fixed = dict(data)
+    dropped: set[str] = set()
+    for error in errors:
+        loc: tuple[Any, ...] = tuple(error["loc"])
+        if not loc:  # pragma: no cover - a mapping is always a document to pydantic
+            return None, errors, dropped
+        key = loc[0]
+        entries = fixed.get(key)
+        if key == "replyguard":
+            fixed[key] = 1
+        elif key == "name":
+            fixed[key] = "?"
+        elif len(loc) >= 2 and isinstance(entries, dict):
+            entries = dict(entries)
+            if key == "thresholds" and len(loc) == 2:
+                entries[loc[1]] = 0.0  # keep the name: conditions may read it
+            else:
+                entries.pop(loc[1], None)
+            fixed[key] = entries
+        else:
+            fixed.pop(key, None)
+            dropped.add(str(key))
+    try:
+        return PolicyDocument.model_validate(fixed), errors, dropped
+    except ValidationError:  # pragma: no cover - everything wrong was left out
+        return None, errors, dropped
+
+
+def _still_checked(
+    item: dict[str, Any], errors: list[dict[str, Any]]
+) -> frozenset[str]:
+    bad = {e["loc"][2] for e in errors if len(e["loc"]) >= 3}
+    parts = {
+        part
+        for part in _PARTS
+        if part in item
+        and part not in bad
+        and isinstance(item[part], (str, bool) if part == "when" else str)
+    }
+    if item.get("action") == "allow" and isinstance(item.get("route"), str):
+        parts.add("route")
+    return frozenset(parts)
 
 
 def load_document(
@@ -273,9 +555,15 @@ def load_document(
     *,
     text: str | None = None,
     file: str = "<string>",
+    keep_going: bool = False,
 ) -> MergedPolicy:
     """
     Read a policy (a path, ``replyguard:NAME``, or `text`) and merge its `extends`.
+
+    With `keep_going`, a policy with problems is still returned, as far as it could
+    be read, with the problems on `MergedPolicy.problems`, so that the caller can
+    check its conditions too and report everything at once (as `Policy` does). It
+    still raises when the file has nothing to build on.
 
     Raises:
         PolicyError: with every problem found, located.
@@ -289,16 +577,85 @@ def load_document(
         path, display, body = _read(source, None, origin=None)
         parsed = _parse(body, display)
         parsed.path = path
-        base = path.parent if path is not None else Path.cwd()
-    return _merge(parsed, base, stack=())
+        base = path.parent
+    if parsed.document is None:
+        raise policy_error(parsed.problems)
+    merged = _merge(parsed, base, stack=())
+    if merged.problems and not keep_going:
+        raise policy_error(merged.problems)
+    return merged
+
+
+# --- merging along `extends` --------------------------------------------------------
+
+
+def _nothing(parsed: _Parsed, problems: list[PolicyProblem]) -> MergedPolicy:
+    """Return what a file that cannot be read contributes: its problems."""
+    return MergedPolicy(
+        document=PolicyDocument.model_construct(replyguard=1, name="?"),
+        rules=(),
+        files=(parsed.located.file,),
+        sources=(parsed.source,),
+        brand=BrandSpec(),
+        thresholds={},
+        on_error="escalate",
+        mode="enforce",
+        routes={},
+        problems=tuple(problems),
+        complete=False,
+    )
+
+
+def _loaded_rule(
+    spec: RuleSpec,
+    located: Located,
+    index: int,
+    checks: frozenset[str] | None = None,
+) -> LoadedRule:
+    path = ("rules", index)
+    line, column = located.where(path)
+    where = {part: located.where((*path, part)) for part in _PARTS}
+    scalars = {
+        part: scalar
+        for part in _PARTS
+        if (scalar := located.scalar((*path, part))) is not None
+    }
+    return LoadedRule(
+        spec=spec,
+        file=located.file,
+        line=line,
+        column=column,
+        when_line=where["when"][0],
+        when_column=where["when"][1],
+        template_line=where["template"][0],
+        message_line=where["message"][0],
+        template_column=where["template"][1],
+        message_column=where["message"][1],
+        scalars=scalars,
+        checks=checks,
+    )
+
+
+def _broken_rule(broken: _Broken, located: Located) -> LoadedRule:
+    """Return a rule that failed the schema as a `LoadedRule` to check, never to run."""
+    data = broken.data
+    fields: dict[str, Any] = {"id": str(data.get("id") or "")}
+    fields.update({part: data[part] for part in broken.checks if part in _PARTS})
+    if "route" in broken.checks:
+        fields.update(action="allow", route=data["route"])
+    spec = RuleSpec.model_construct(**fields)
+    return _loaded_rule(spec, located, broken.index, broken.checks)
 
 
 def _merge(parsed: _Parsed, base: Path, *, stack: tuple[str, ...]) -> MergedPolicy:
     key = str(parsed.path.resolve()) if parsed.path else parsed.located.file
     stack = (*stack, key)
-    problems: list[PolicyProblem] = []
-    parents: list[MergedPolicy] = []
+    problems: list[PolicyProblem] = list(parsed.problems)
     document, located = parsed.document, parsed.located
+    if document is None:
+        return _nothing(parsed, problems)
+    complete = "extends" not in parsed.dropped
+    parents: list[MergedPolicy] = []
     for index, ref in enumerate(document.extends):
         line, column = located.where(
             ("extends", index)
@@ -310,94 +667,91 @@ def _merge(parsed: _Parsed, base: Path, *, stack: tuple[str, ...]) -> MergedPoli
         )
         try:
             path, display, body = _read(ref, base, origin=origin)
-            resolved = str(path.resolve()) if path else display
-            if resolved in stack:
-                chain = " -> ".join(
-                    [*(Path(s).name for s in stack), Path(resolved).name]
-                )
-                problems.append(
-                    _at(
-                        origin,
-                        "policy.extends_cycle",
-                        f"`extends: {ref}` makes a cycle: {chain}",
-                    )
-                )
-                continue
-            child = _parse(body, display)
-            child.path = path
-            parents.append(_merge(child, path.parent if path else base, stack=stack))
         except PolicyError as exc:
             problems.extend(exc.problems)
-    if problems:
-        raise PolicyError(problems)
+            complete = False
+            continue
+        resolved = str(path.resolve())
+        if resolved in stack:
+            chain = " -> ".join([*(Path(s).name for s in stack), Path(resolved).name])
+            problems.append(
+                _at(
+                    origin,
+                    "policy.extends_cycle",
+                    f"`extends: {ref}` makes a cycle: {chain}",
+                )
+            )
+            complete = False
+            continue
+        child = _parse(body, display)
+        child.path = path
+        parent = _merge(child, path.parent, stack=stack)
+        problems.extend(parent.problems)
+        complete = complete and parent.complete
+        parents.append(parent)
 
     rules: list[LoadedRule] = []
+    checked: list[LoadedRule] = []
     brand = BrandSpec()
     thresholds: dict[str, float] = {}
     routes: dict[str, str] = {}
     on_error, mode = "escalate", "enforce"
+    lexicons: dict[str, tuple[LexiconChangeSpec, ...]] = {}
+    nlp = "blank:en"
     files: list[str] = []
     sources: list[str] = []
     for parent in parents:
         for rule in parent.rules:
             rules = [r for r in rules if r.spec.id != rule.spec.id]
             rules.append(rule)
+        checked.extend(parent.checked)
         brand = _merge_brand(brand, parent.brand)
         thresholds.update(parent.thresholds)
         routes.update(parent.routes)
         on_error, mode = parent.on_error, parent.mode
+        for name, changes in parent.lexicons.items():
+            lexicons[name] = (*lexicons.get(name, ()), *changes)
+        nlp = parent.nlp
         files.extend(f for f in parent.files if f not in files)
         sources.extend(parent.sources)
 
     own_ids: dict[str, int] = {}
-    for index, spec in enumerate(document.rules):
-        line, column = located.where(("rules", index))
+    for index, spec in parsed.rules:
+        line, _ = located.where(("rules", index))
         if spec.id in own_ids:
             problems.append(
-                PolicyProblem(
-                    code="policy.duplicate_rule",
-                    message=f"rule id `{spec.id}` is used twice in this file",
-                    file=located.file,
-                    line=line,
-                    column=column,
+                _problem(
+                    located,
+                    ("rules", index),
+                    "policy.duplicate_rule",
+                    f"rule id `{spec.id}` is used twice in this file",
                     rule_id=spec.id,
                     help=f"the first is at line {own_ids[spec.id]}",
                 )
             )
             continue
         own_ids[spec.id] = line
-        when_line, when_column = located.where(("rules", index, "when"))
-        loaded = LoadedRule(
-            spec=spec,
-            file=located.file,
-            line=line,
-            column=column,
-            when_line=when_line,
-            when_column=when_column,
-            template_line=located.where(("rules", index, "template"))[0],
-            message_line=located.where(("rules", index, "message"))[0],
-        )
+        loaded = _loaded_rule(spec, located, index)
         position = next((i for i, r in enumerate(rules) if r.spec.id == spec.id), None)
         if position is None:
             rules.append(loaded)
         else:
             rules[position] = loaded  # a child rule with a parent's id overrides it
+    checked.extend(_broken_rule(broken, located) for broken in parsed.broken)
+    ids = [r.spec.id for r in (*rules, *checked)]
     for index, rule_id in enumerate(document.disable):
-        ids = [r.spec.id for r in rules]
-        if rule_id not in ids:
-            line, column = located.where(("disable", index))
+        # with a parent missing, the rule may well be there: say nothing
+        if rule_id not in ids and complete:
             problems.append(
-                PolicyProblem(
-                    code="policy.unknown_rule",
-                    message=f"`disable` names rule `{rule_id}`, which no policy in the chain defines",
-                    file=located.file,
-                    line=line,
-                    column=column,
+                _problem(
+                    located,
+                    ("disable", index),
+                    "policy.unknown_rule",
+                    f"`disable` names rule `{rule_id}`, which no policy in the chain "
+                    "defines",
                     help=did_you_mean(rule_id, ids),
                 )
             )
-    if problems:
-        raise PolicyError(problems)
     disabled = set(document.disable)
     rules = [r for r in rules if r.spec.id not in disabled]
     if document.brand is not None:
@@ -406,6 +760,10 @@ def _merge(parsed: _Parsed, base: Path, *, stack: tuple[str, ...]) -> MergedPoli
     routes.update(document.routes)
     on_error = document.on_error or on_error
     mode = document.mode or mode
+    for name, change in document.lexicons.items():
+        lexicons[name] = (*lexicons.get(name, ()), change)
+    if document.nlp is not None:
+        nlp = document.nlp.model
     files.append(located.file)
     sources.append(parsed.source)
     return MergedPolicy(
@@ -418,6 +776,11 @@ def _merge(parsed: _Parsed, base: Path, *, stack: tuple[str, ...]) -> MergedPoli
         on_error=on_error,
         mode=mode,
         routes=routes,
+        lexicons=lexicons,
+        nlp=nlp,
+        checked=tuple(checked),
+        problems=tuple(problems),
+        complete=complete,
     )
 
 

@@ -3,13 +3,26 @@ The policy file format, as pydantic models (exported as JSON Schema).
 
 A policy document is validated against `PolicyDocument` after YAML parsing; the
 loader maps every validation error back to its file, line and column.
+
+Validation is strict: a value must have the type the JSON Schema gives it (no `"yes"`
+for true, no `"0.5"` for a number). Two conveniences are accepted, by the loader and
+by the exported schema alike: a number (or a YAML date) as `version`, read as text,
+and a single text wherever a list of texts is expected (`extends: base.yaml`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 __all__ = [
     "PRIORITIES",
@@ -28,6 +41,8 @@ RuleAction = Literal["allow", "rewrite", "escalate", "suppress"]
 def _to_str(value: object) -> object:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
+    if isinstance(value, dt.date):  # YAML reads `version: 2024-05-01` as a date
+        return value.isoformat()
     return value
 
 
@@ -37,10 +52,39 @@ def _to_list(value: object) -> object:
     return value
 
 
-Version = Annotated[str, BeforeValidator(_to_str)]
-StrList = Annotated[list[str], BeforeValidator(_to_list)]
+def _no_bool(value: object) -> object:
+    # `Literal[1]` would take `true` (True == 1 in Python); JSON Schema does not
+    return str(value).lower() if isinstance(value, bool) else value
 
-_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+Version = Annotated[
+    str,
+    BeforeValidator(_to_str),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "number"}]}),
+]
+StrList = Annotated[
+    list[str],
+    BeforeValidator(_to_list),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "array", "items": {"type": "string"}},
+                {"type": "string"},
+            ],
+            "default": [],  # every StrList field defaults to an empty list
+        }
+    ),
+]
+FormatVersion = Annotated[Literal[1], BeforeValidator(_no_bool)]
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+# JSON Schema for the rule-level check that pydantic does in `_template_goes_with_rewrite`
+_REWRITE_NEEDS_TEMPLATE: dict[str, Any] = {
+    "if": {"properties": {"action": {"const": "rewrite"}}, "required": ["action"]},
+    "then": {"required": ["template"], "properties": {"template": {"type": "string"}}},
+    "else": {"properties": {"template": {"type": "null"}}},
+}
 
 
 class BrandSpec(BaseModel):
@@ -67,7 +111,12 @@ class BrandSpec(BaseModel):
 class RuleSpec(BaseModel):
     """One rule: when its condition holds, it contributes its action."""
 
-    model_config = _STRICT
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        strict=True,
+        json_schema_extra=_REWRITE_NEEDS_TEMPLATE,
+    )
 
     id: str = Field(
         pattern=r"^[a-z0-9][a-z0-9-]*$",
@@ -118,17 +167,49 @@ class RuleSpec(BaseModel):
         return self
 
 
+class LexiconChangeSpec(BaseModel):
+    """What a policy adds to and removes from one packaged cue lexicon."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    add: list[str] | dict[Literal["strong", "medium", "weak"], list[str]] = Field(
+        default_factory=list,
+        description=(
+            "Phrases to add (weight medium), or a mapping of strength "
+            "(strong, medium, weak) to phrases."
+        ),
+    )
+    remove: list[str] = Field(
+        default_factory=list, description="Phrases to take out of the lexicon."
+    )
+
+
+class NlpSpec(BaseModel):
+    """Which spaCy pipeline the analyzers run on."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = Field(
+        default="blank:en",
+        description=(
+            "`blank:en` (spaCy's blank English with rule components; no model "
+            "needed) or an installed trained pipeline such as `en_core_web_sm`."
+        ),
+    )
+
+
 class PolicyDocument(BaseModel):
     """A replyguard policy file (format version 1)."""
 
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
+        strict=True,
         title="replyguard policy",
         json_schema_extra={"$id": "https://replyguard.dev/schema/policy-1.json"},
     )
 
-    replyguard: Literal[1] = Field(description="The policy format version: 1.")
+    replyguard: FormatVersion = Field(description="The policy format version: 1.")
     name: str = Field(
         min_length=1, description="The policy's name, shown on every decision."
     )
@@ -162,6 +243,16 @@ class PolicyDocument(BaseModel):
     routes: dict[str, Priority] = Field(
         default_factory=dict,
         description="Escalation routes and their default priority.",
+    )
+    lexicons: dict[str, LexiconChangeSpec] = Field(
+        default_factory=dict,
+        description=(
+            "Changes to the packaged cue lexicons, by lexicon name "
+            "(`grief: {add: [...], remove: [...]}`)."
+        ),
+    )
+    nlp: NlpSpec | None = Field(
+        default=None, description="The spaCy pipeline the analyzers use."
     )
     rules: list[RuleSpec] = Field(default_factory=list)
 
