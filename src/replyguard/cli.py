@@ -107,12 +107,77 @@ def _print_decision(decision: Any, out: TextIO) -> None:
     )
     chain = decision.signals.chain
     out.write(
-        f"signals:   target {chain.target_kind}, addressed to brand: "
+        f"chain:     target {chain.target_kind}, addressed to brand: "
         f"{'yes' if chain.addressed_to_brand else 'no'}, original by "
         f"{chain.original_author or '?'}, amplification {chain.amplification}, "
         f"brand posts in thread {chain.brand_posts}, reply repeats a brand post "
         f"{decision.signals.reply.repeats_brand_post:.0%}\n"
     )
+
+
+_GROUPS = ("sarcasm", "tone", "intent", "reply")
+_SKIP = {"evidence", "cues", "mentions", "length", "pii_kinds", "detected"}
+
+
+def _print_signals(decision: Any, thread: Any, out: TextIO) -> None:
+    """Print every signal above zero and the posts with their evidence marked."""
+    signals = decision.signals
+    out.write("\nsignals:\n")
+    sarcasm = signals.sarcasm
+    out.write(
+        f"  sarcasm   {sarcasm.score:.2f} ({'detected' if sarcasm.detected else 'not detected'}"
+        f"; rules {sarcasm.rules:.2f}, model {sarcasm.model:.2f})"
+        + (f"  cues: {', '.join(sarcasm.cues)}" if sarcasm.cues else "")
+        + "\n"
+    )
+    for group in _GROUPS[1:]:
+        values = getattr(signals, group).model_dump(exclude=_SKIP)
+        shown = ", ".join(
+            f"{name} {value:.2f}"
+            for name, value in values.items()
+            if isinstance(value, float) and value > 0
+        )
+        out.write(f"  {group.ljust(9)} {shown or '(all 0)'}\n")
+    language = signals.language
+    out.write(
+        f"  language  {language.lang} ({language.script}; "
+        f"{'covered' if language.covered else 'NOT covered'})\n"
+    )
+    if signals.chain.target_age is not None:
+        out.write(f"  age       {signals.chain.target_age / 3600:.1f} h\n")
+    evidence = [
+        e
+        for group in ("chain", *_GROUPS)
+        for e in getattr(signals, group).evidence
+        if e.start is not None and e.end is not None and e.post_id is not None
+    ]
+    posts = {post.id: post for post in thread.posts}
+    for post_id in dict.fromkeys(e.post_id for e in evidence):
+        post = posts.get(post_id)
+        if post is None:
+            continue
+        found = sorted(
+            (e for e in evidence if e.post_id == post_id),
+            key=lambda e: (e.start, -e.end),
+        )
+        out.write(f"\nevidence in post {post.id} by {post.author}:\n")
+        out.write(_wrap(_highlight(post.text, found), 4) + "\n")
+        out.writelines(f"    [{number}] {item.signal}: {item.cue} "
+                f"{item.text!r} (weight {item.weight:g})\n" for number, item in enumerate(found, start=1))
+
+
+def _highlight(text: str, evidence: Sequence[Any]) -> str:
+    """Return `text` with each evidence span marked ``[[span]]n`` (n: its number)."""
+    parts: list[str] = []
+    position = 0
+    for number, item in enumerate(evidence, start=1):
+        if item.start < position:
+            continue  # overlaps a span already marked: listed, not marked again
+        parts.append(text[position : item.start])
+        parts.append(f"[[{text[item.start : item.end]}]]{number}")
+        position = item.end
+    parts.append(text[position:])
+    return "".join(parts)
 
 
 def _print_trace(trace: Sequence[Any], out: TextIO) -> None:
@@ -170,7 +235,40 @@ def cmd_review(args: argparse.Namespace) -> int:
         return EXIT_OK
     _print_decision(decision, out)
     if args.explain:
+        from replyguard._inputs import thread_from  # noqa: PLC0415
+
+        _print_signals(decision, thread_from(data), out)
         _print_trace(trace, out)
+    return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a linear scorer on a labelled CSV file and write the model."""
+    from replyguard.training import read_labelled_csv, train_scorer  # noqa: PLC0415
+
+    try:
+        examples = read_labelled_csv(
+            args.data, text_column=args.text_column, label_column=args.label_column
+        )
+    except InvalidInput as exc:
+        raise _UserError("\n".join(exc.problems)) from None
+    cues = None
+    if args.signal == "sarcasm" and args.with_cues:
+        from replyguard.analysis import Analyzer  # noqa: PLC0415
+        from replyguard.analysis.sarcasm import model_cues  # noqa: PLC0415
+
+        reader = Analyzer(sarcasm_model=None, cache_size=0).reader
+
+        def cues(text: str) -> dict[str, float]:
+            return model_cues(reader.read(text))
+
+    scorer, report = train_scorer(
+        examples, signal=args.signal, cue_features=cues, folds=args.folds
+    )
+    scorer.save(args.out)
+    out = _out()
+    out.write(report.format() + "\n")
+    out.write(f"wrote {args.out} ({len(scorer.weights)} weights)\n")
     return EXIT_OK
 
 
@@ -331,9 +429,33 @@ def _parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="print the decision as JSON"
     )
     review.add_argument(
-        "--explain", action="store_true", help="show every rule's evaluation"
+        "--explain",
+        action="store_true",
+        help="show every signal with its evidence, and every rule's evaluation",
     )
     review.set_defaults(func=cmd_review)
+
+    train = sub.add_parser(
+        "train", help="train a signal's linear model on a labelled CSV file"
+    )
+    train.add_argument("--data", required=True, help="a CSV file with text and label")
+    train.add_argument(
+        "--signal", default="sarcasm", help="the signal (default sarcasm)"
+    )
+    train.add_argument(
+        "--out", required=True, help="where to write the model (.json.gz)"
+    )
+    train.add_argument("--text-column", default="tweet", help="default: tweet")
+    train.add_argument(
+        "--label-column", default="sarcastic", help="0/1 labels (default: sarcastic)"
+    )
+    train.add_argument("--folds", type=int, default=5, help="cross-validation folds")
+    train.add_argument(
+        "--with-cues",
+        action="store_true",
+        help="add the rule cues as features (sarcasm only)",
+    )
+    train.set_defaults(func=cmd_train)
 
     lint = sub.add_parser("lint", help="check policy files; exit 1 on any problem")
     lint.add_argument("policies", nargs="+", metavar="POLICY")

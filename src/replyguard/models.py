@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -102,6 +102,28 @@ def _id_to_str(value: object) -> object:
 PostId = Annotated[str, BeforeValidator(_id_to_str), Field(min_length=1)]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def trusted(cls: type[_Model], **values: Any) -> _Model:
+    """
+    Return a model built from values replyguard computed itself, without validation.
+
+    The analyzers build a few dozen signal and evidence objects per review; pydantic's
+    validation (or even `model_construct`) would be most of a review's cost. Missing
+    fields take their defaults. Never use it on data that came from outside.
+    """
+    fields = cls.model_fields
+    if len(values) != len(fields):
+        for name, info in fields.items():
+            if name not in values:
+                values[name] = info.get_default(call_default_factory=True)
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
 
 
 class Metrics(BaseModel):

@@ -23,7 +23,14 @@ from typing import TYPE_CHECKING
 
 from replyguard.analysis._context import AnalysisContext, Brand
 from replyguard.analysis.chain import analyze_chain
-from replyguard.models import ChainSignals, LanguageSignals, Reply, Signals, Thread
+from replyguard.models import (
+    ChainSignals,
+    LanguageSignals,
+    Reply,
+    Signals,
+    Thread,
+    trusted,
+)
 
 if TYPE_CHECKING:
     from replyguard.analysis.lexicons import LexiconChange, LexiconSet
@@ -106,7 +113,13 @@ class Analyzer:
         if target.missing:
             return None
         reading = ctx.reading(target)
-        return self.sarcasm_model.score(reading.normalized.text, model_cues(reading))
+        found: float | None = reading.memo.get("sarcasm_model")
+        if found is None:
+            found = self.sarcasm_model.score(
+                reading.normalized.text, model_cues(reading)
+            )
+            reading.memo["sarcasm_model"] = found
+        return found
 
     def analyze(
         self,
@@ -152,7 +165,8 @@ class Analyzer:
         sarcasm = analyze_sarcasm(ctx, self.sarcasm_probability(ctx))
         tone = analyze_tone(ctx, sarcasm=sarcasm.rules)
         intent = analyze_intent(ctx, sarcasm=sarcasm.rules, hostility=tone.hostility)
-        return Signals.model_construct(
+        return trusted(
+            Signals,
             chain=chain,
             sarcasm=sarcasm,
             tone=tone,
@@ -170,8 +184,13 @@ def _language(ctx: AnalysisContext) -> LanguageSignals:
     target = ctx.thread.target_post
     if target.missing:
         return LanguageSignals()
-    guess = detect_language(ctx.reading(target).text, hint=target.lang)
-    return LanguageSignals.model_construct(
+    reading = ctx.reading(target)
+    key = f"language:{target.lang}"
+    guess = reading.memo.get(key)
+    if guess is None:
+        guess = reading.memo[key] = detect_language(reading.text, hint=target.lang)
+    return trusted(
+        LanguageSignals,
         lang=guess.lang,
         confidence=round(guess.confidence, 3),
         script=guess.script,

@@ -17,7 +17,7 @@ from replyguard.analysis._text import (
     leading_handles,
     own_words,
 )
-from replyguard.models import ChainSignals, Evidence, Post, Thread
+from replyguard.models import ChainSignals, Evidence, Post, Thread, trusted
 
 __all__ = ["NEAR_DUPLICATE_SCORE", "analyze_chain"]
 
@@ -36,7 +36,8 @@ def _addressed(ctx: AnalysisContext, thread: Thread, target: Post) -> list[Evide
     parent = thread.get(target.in_reply_to)
     if parent is not None and handle_matches(parent.author, brand):
         evidence.append(
-            Evidence(
+            trusted(
+                Evidence,
                 signal="chain.addressed_to_brand",
                 cue="reply_to_brand",
                 post_id=target.id,
@@ -46,7 +47,8 @@ def _addressed(ctx: AnalysisContext, thread: Thread, target: Post) -> list[Evide
     quoted = thread.get(target.quote_of)
     if quoted is not None and handle_matches(quoted.author, brand):
         evidence.append(
-            Evidence(
+            trusted(
+                Evidence,
                 signal="chain.addressed_to_brand",
                 cue="quote_of_brand",
                 post_id=target.id,
@@ -71,7 +73,8 @@ def _addressed(ctx: AnalysisContext, thread: Thread, target: Post) -> list[Evide
             continue
         inherited_here = match.start() < prefix_end and handle.lower() in inherited
         evidence.append(
-            Evidence(
+            trusted(
+                Evidence,
                 signal="chain.addressed_to_brand",
                 cue="reply_prefix_mention" if inherited_here else "mention",
                 post_id=target.id,
@@ -82,7 +85,8 @@ def _addressed(ctx: AnalysisContext, thread: Thread, target: Post) -> list[Evide
         )
     if ctx.brand_names is not None:
         evidence.extend(
-            Evidence(
+            trusted(
+                Evidence,
                 signal="chain.addressed_to_brand",
                 cue="brand_name",
                 post_id=target.id,
@@ -112,7 +116,8 @@ def _amplification(thread: Thread, target: Post) -> tuple[int, list[Evidence]]:
     evidence = []
     if best_post is not None:
         evidence.append(
-            Evidence(
+            trusted(
+                Evidence,
                 signal="chain.amplification",
                 cue="retweets_and_quotes",
                 post_id=best_post.id,
@@ -140,12 +145,17 @@ def analyze_chain(ctx: AnalysisContext) -> ChainSignals:
     duplicates, dup_evidence = _near_duplicates(ctx, thread, target)
     evidence = [*addressed, *amp_evidence, *dup_evidence]
     evidence.extend(
-        Evidence(
-            signal="chain.brand_posts", cue="brand_post", post_id=p.id, text=p.author
+        trusted(
+            Evidence,
+            signal="chain.brand_posts",
+            cue="brand_post",
+            post_id=p.id,
+            text=p.author,
         )
         for p in brand_posts
     )
-    return ChainSignals(
+    return trusted(
+        ChainSignals,
         target_kind=target.kind,
         addressed_to_brand=bool(addressed) and not target_is_brand,
         original_author=original.author,
@@ -179,7 +189,8 @@ def _near_duplicates(
         query, others, scorer=fuzz.ratio, score_cutoff=NEAR_DUPLICATE_SCORE, limit=None
     )
     evidence = [
-        Evidence(
+        trusted(
+            Evidence,
             signal="chain.near_duplicates",
             cue="same_text",
             post_id=key,

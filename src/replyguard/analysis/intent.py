@@ -18,7 +18,7 @@ import re
 from replyguard.analysis._context import AnalysisContext
 from replyguard.analysis._text import HANDLE
 from replyguard.analysis.tone import _evidence, lexicon_score
-from replyguard.models import IntentSignals
+from replyguard.models import IntentSignals, trusted
 
 __all__ = ["NAME", "analyze_intent"]
 
@@ -85,7 +85,8 @@ def analyze_intent(
     ):
         if score >= 0.3:
             evidence.extend(_evidence(signal, target.id, hits[:3]))
-    return IntentSignals.model_construct(
+    return trusted(
+        IntentSignals,
         service_request=round(request, 4),
         complaint=round(complaint, 4),
         praise=round(praise, 4),

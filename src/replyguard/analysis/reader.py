@@ -50,6 +50,10 @@ _DROP_UPPER = str.maketrans("", "", _UPPER_CASE)
 _DROP_LETTERS = str.maketrans("", "", _UPPER_CASE + _UPPER_CASE.lower())
 
 
+MAX_HITS = 64
+"""The most hits one lexicon keeps in one text (scores saturate long before)."""
+
+
 class Hit(NamedTuple):
     """One cue found in a text: which lexicon, how strong, and where (original offsets)."""
 
@@ -74,11 +78,13 @@ class Reading:
     __slots__ = (
         "_words",
         "all_caps",
+        "by_lexicon",
         "caps_words",
         "clapping",
         "elongations",
         "exclamations",
         "hits",
+        "memo",
         "normalized",
         "one_word_sentences",
         "punct_runs",
@@ -119,9 +125,17 @@ class Reading:
         self.clapping = clapping
         self.elongations = normalized.elongations
         self.one_word_sentences = bool(clapping)
+        self.memo: dict[str, Any] = {}
+        """Values derived from this text alone (cues, model score): computed once."""
+        by_lexicon: dict[str, list[Hit]] = {}
         scores: dict[str, float] = {}
         seen: set[tuple[str, str]] = set()
         for hit in hits:
+            group = by_lexicon.get(hit.lexicon)
+            if group is None:
+                by_lexicon[hit.lexicon] = [hit]
+            else:
+                group.append(hit)
             key = (hit.lexicon, hit.cue)
             if key in seen:
                 continue
@@ -130,6 +144,9 @@ class Reading:
                 1.0 - hit.weight
             )
         self.scores: Mapping[str, float] = scores
+        self.by_lexicon: Mapping[str, tuple[Hit, ...]] = {
+            name: tuple(group) for name, group in by_lexicon.items()
+        }
 
     @property
     def words(self) -> frozenset[str]:
@@ -142,7 +159,7 @@ class Reading:
 
     def get(self, lexicon: str) -> tuple[Hit, ...]:
         """Return the hits of one lexicon, in text order."""
-        return tuple(hit for hit in self.hits if hit.lexicon == lexicon)
+        return self.by_lexicon.get(lexicon, ())
 
     def __repr__(self) -> str:
         """Return a short summary for debugging."""
@@ -275,7 +292,9 @@ class Reader:
         starts, lengths = zip(*doc.to_array(self._offsets).tolist(), strict=True)
         # longest first, so that "passed away" hides "passed" in the same lexicon
         matches.sort(key=lambda m: (m[1] - m[2], m[1]))
-        taken: dict[str, list[tuple[int, int]]] = {}
+        # per lexicon: token position -> the end of the longest kept match over it
+        covered: dict[str, dict[int, int]] = {}
+        kept: dict[str, int] = {}
         for match_id, start, end in matches:
             lexicon, weight, cue, at_start = keys[match_id]
             if at_start and start > 0:
@@ -284,18 +303,18 @@ class Reader:
                 ]
                 if before not in _SENT_END and before.strip():
                     continue
-            spans = taken.get(lexicon)
-            if spans is None:
-                taken[lexicon] = [(start, end)]
-            else:
-                inside = False
-                for s, e in spans:
-                    if s <= start and end <= e:
-                        inside = True
-                        break
-                if inside:
-                    continue
-                spans.append((start, end))
+            marks = covered.get(lexicon)
+            if marks is None:
+                marks = covered[lexicon] = {}
+            elif marks.get(start, -1) >= end:
+                continue  # inside a longer match of the same lexicon
+            count = kept.get(lexicon, 0)
+            if count >= MAX_HITS:
+                continue
+            kept[lexicon] = count + 1
+            for position in range(start, end):
+                if marks.get(position, -1) < end:
+                    marks[position] = end
             n_start = starts[start]
             n_end = starts[end - 1] + lengths[end - 1]
             o_start, o_end = norm.span(n_start, n_end)

@@ -25,7 +25,7 @@ from replyguard.analysis._text import HANDLE, handle_matches, strip_handles
 from replyguard.analysis.pii import find_pii
 from replyguard.analysis.reader import Reading
 from replyguard.analysis.tone import _evidence, lexicon_score
-from replyguard.models import Evidence, Post, ReplySignals
+from replyguard.models import Evidence, Post, ReplySignals, trusted
 
 __all__ = ["NAME", "analyze_reply"]
 
@@ -44,7 +44,7 @@ _PII_WEIGHT = {"card": 1.0, "iban": 1.0, "ssn": 1.0, "email": 0.5, "phone": 0.5}
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|[_.\-]+")
 
 
-def _reply_evidence(  # noqa: PLR0913 - evidence has this many fields
+def _reply_evidence(
     signal: str,
     cue: str,
     weight: float,
@@ -54,7 +54,8 @@ def _reply_evidence(  # noqa: PLR0913 - evidence has this many fields
     end: int | None = None,
     text: str | None = None,
 ) -> Evidence:
-    return Evidence.model_construct(
+    return trusted(
+        Evidence,
         signal=signal,
         cue=cue,
         post_id=post_id,
@@ -150,7 +151,8 @@ def analyze_reply(ctx: AnalysisContext) -> ReplySignals:
     if claims >= 0.3:
         evidence.extend(_evidence("reply.claims", None, claim_hits[:3]))
 
-    return ReplySignals.model_construct(
+    return trusted(
+        ReplySignals,
         length=len(text),
         mentions=mentions,
         repeats_brand_post=round(repeats, 4),

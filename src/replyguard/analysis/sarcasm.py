@@ -23,7 +23,7 @@ import math
 
 from replyguard.analysis._context import AnalysisContext
 from replyguard.analysis.reader import Hit, Reading
-from replyguard.models import Evidence, SarcasmSignals
+from replyguard.models import Evidence, SarcasmSignals, trusted
 
 __all__ = [
     "NAME",
@@ -52,14 +52,23 @@ def _noisy_or(weights: list[float]) -> float:
     return 1.0 - remaining
 
 
-def sarcasm_cues(
-    reading: Reading,
-) -> list[tuple[str, float, Hit | tuple[int, int] | None]]:
+Cue = tuple[str, float, Hit | tuple[int, int] | None]
+
+
+def sarcasm_cues(reading: Reading) -> list[Cue]:
     """
     Return the sarcasm cues in one reading: (cue name, weight, where).
 
-    `where` is the lexicon hit, an original-text span, or None.
+    `where` is the lexicon hit, an original-text span, or None. Computed once per
+    reading (a reading is shared by every review of the same text).
     """
+    found: list[Cue] | None = reading.memo.get("sarcasm_cues")
+    if found is None:
+        found = reading.memo["sarcasm_cues"] = _sarcasm_cues(reading)
+    return found
+
+
+def _sarcasm_cues(reading: Reading) -> list[Cue]:
     cues: list[tuple[str, float, Hit | tuple[int, int] | None]] = []
     negative = max(reading.score("bad_situation"), reading.score("complaint"))
     resolved = reading.score("resolution")
@@ -75,7 +84,7 @@ def sarcasm_cues(
     cues.extend(("eye_roll_emoji", hit.weight, hit) for hit in eye_roll)
     positives = [h for h in reading.get("positive") if h.weight >= 0.6]
     situations = reading.get("bad_situation")
-    best: tuple[float, Hit | None] = (0.0, None)
+    best: tuple[float, Hit | None, Hit | None] = (0.0, None, None)
     for praise in positives:
         for situation in situations:
             if praise.start < situation.end and situation.start < praise.end:
@@ -91,11 +100,12 @@ def sarcasm_cues(
                 0.45 + 0.1 * (praise.weight >= 0.9) + 0.1 * (situation.weight >= 0.9)
             )
             if weight > best[0]:
-                best = (weight, praise)
+                best = (weight, praise, situation)
     if best[1] is not None:
-        cues.append(
-            ("praise_of_bad_situation", best[0] * (1.0 - 0.8 * resolved), best[1])
-        )
+        weight = best[0] * (1.0 - 0.8 * resolved)
+        cues.append(("praise_of_bad_situation", weight, best[1]))
+        # the situation is evidence too, at no extra weight
+        cues.append(("praise_of_bad_situation", 0.0, best[2]))
     # scare quotes around a short phrase; around a promise in a complaint
     # ("restored within 24 hours", "unlimited") they are the joke itself
     quote_weight = 0.45 if negative >= 0.6 else 0.3
@@ -159,7 +169,9 @@ def analyze_sarcasm(
     score = blend(rules, model_score)
     threshold = ctx.thresholds.get("sarcasm", 0.5)
     evidence = []
-    for name, weight, where in sorted(cues, key=lambda c: -c[1])[:6]:
+    shown = [c for c in sorted(cues, key=lambda c: -c[1]) if c[1] > 0][:6]
+    shown += [c for c in cues if c[1] == 0]  # companions (the situation praised)
+    for name, weight, where in shown:
         start = end = None
         text = None
         if isinstance(where, Hit):
@@ -168,7 +180,8 @@ def analyze_sarcasm(
             start, end = where
             text = reading.text[start:end]
         evidence.append(
-            Evidence.model_construct(
+            trusted(
+                Evidence,
                 signal="sarcasm",
                 cue=name,
                 post_id=target.id,
@@ -180,7 +193,8 @@ def analyze_sarcasm(
         )
     if model_score is not None and model >= 0.5:
         evidence.append(
-            Evidence.model_construct(
+            trusted(
+                Evidence,
                 signal="sarcasm",
                 cue="learned_model",
                 post_id=target.id,
@@ -190,7 +204,8 @@ def analyze_sarcasm(
                 weight=round(model, 3),
             )
         )
-    return SarcasmSignals.model_construct(
+    return trusted(
+        SarcasmSignals,
         score=round(score, 4),
         detected=score >= threshold,
         cues=tuple(dict.fromkeys(name for name, _, _ in cues)),

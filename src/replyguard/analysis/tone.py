@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from replyguard.analysis._context import AnalysisContext
 from replyguard.analysis.reader import Hit, Reading
-from replyguard.models import Evidence, ToneSignals
+from replyguard.models import Evidence, ToneSignals, trusted
 
 __all__ = ["CONTEXT_WEIGHT", "NAME", "analyze_tone", "lexicon_score"]
 
@@ -69,7 +69,8 @@ def _evidence(
     signal: str, post_id: str | None, hits: Iterable[Hit], scale: float = 1.0
 ) -> list[Evidence]:
     return [
-        Evidence.model_construct(
+        trusted(
+            Evidence,
             signal=signal,
             cue=f"{hit.lexicon}:{hit.cue}",
             post_id=post_id,
@@ -131,7 +132,8 @@ def analyze_tone(ctx: AnalysisContext, *, sarcasm: float = 0.0) -> ToneSignals:
     if len(negativity) >= 2:
         earlier = sum(negativity[:-1]) / (len(negativity) - 1)
         trend = max(0.0, min(1.0, negativity[-1] - earlier))
-    return ToneSignals.model_construct(
+    return trusted(
+        ToneSignals,
         hostility=round(scores["hostility"], 4),
         mockery=round(scores["mockery"], 4),
         grief=round(scores["grief"], 4),
