@@ -162,8 +162,11 @@ def _print_signals(decision: Any, thread: Any, out: TextIO) -> None:
         )
         out.write(f"\nevidence in post {post.id} by {post.author}:\n")
         out.write(_wrap(_highlight(post.text, found), 4) + "\n")
-        out.writelines(f"    [{number}] {item.signal}: {item.cue} "
-                f"{item.text!r} (weight {item.weight:g})\n" for number, item in enumerate(found, start=1))
+        out.writelines(
+            f"    [{number}] {item.signal}: {item.cue} "
+            f"{item.text!r} (weight {item.weight:g})\n"
+            for number, item in enumerate(found, start=1)
+        )
 
 
 def _highlight(text: str, evidence: Sequence[Any]) -> str:

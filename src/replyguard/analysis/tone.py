@@ -53,6 +53,40 @@ def lexicon_score(reading: Reading, *lexicons: str) -> tuple[float, list[Hit]]:
     return 1.0 - remaining, hits
 
 
+_ADDRESSEE = frozenset(
+    {
+        "you", "you're", "youre", "your", "u", "ur", "yall", "y'all", "bunch",
+        "such", "total", "absolute", "complete", "fucking", "are", "is", "staff",
+    }
+)  # fmt: skip
+
+
+def _hostility(reading: Reading) -> tuple[float, list[Hit]]:
+    """
+    Return hostility, counting insults aimed at someone fully.
+
+    "you are a bunch of idiots", "your staff are morons": a lone insult word is
+    damped like any medium cue.
+    """
+    remaining = 1.0
+    hits: list[Hit] = []
+    seen: set[str] = set()
+    text = reading.text.lower()
+    for name in ("hostility", "threat", "slurs"):
+        for hit in reading.get(name):
+            if hit.cue in seen:
+                continue
+            seen.add(hit.cue)
+            hits.append(hit)
+            damping = _DAMPING[_tier(hit.weight)]
+            if damping < 1.0 and hit.weight >= 0.5:
+                before = text[max(0, hit.start - 48) : hit.start].split()[-6:]
+                if _ADDRESSEE.intersection(before):
+                    damping = 1.0
+            remaining *= 1.0 - hit.weight * damping
+    return 1.0 - remaining, hits
+
+
 def _crisis(reading: Reading) -> tuple[float, list[Hit]]:
     score, hits = lexicon_score(reading, "crisis")
     vulnerable = reading.get("vulnerable")
@@ -106,7 +140,7 @@ def analyze_tone(ctx: AnalysisContext, *, sarcasm: float = 0.0) -> ToneSignals:
         reading = ctx.reading(post)
         weight = 1.0 if post is target else CONTEXT_WEIGHT
         found = {
-            "hostility": lexicon_score(reading, "hostility", "threat", "slurs"),
+            "hostility": _hostility(reading),
             "mockery": _mockery(reading),
             "grief": lexicon_score(reading, "grief"),
             "crisis": _crisis(reading),
