@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from replyguard.analysis.scorer import LinearScorer
 from replyguard.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -288,3 +289,63 @@ def test_console_script_runs_from_elsewhere(tmp_path):
     )
     assert 0 == result.returncode, result.stderr
     assert "Summary:" in result.stdout
+
+
+GRIEF = {
+    "brand_handles": ["@AcmeBankHelp"],
+    "posts": [
+        {
+            "id": "7",
+            "author": "@june",
+            "kind": "original",
+            "text": "@AcmeBankHelp my mom passed away in March and you still send her promos 🙄",
+        }
+    ],
+}
+
+
+def test_review_explain_shows_signals_with_evidence_marked(tmp_path, capsys):
+    path = tmp_path / "grief.json"
+    path.write_text(json.dumps(GRIEF), encoding="utf-8")
+
+    code = main(["review", str(path), "--reply", "Glad to help! 😊", "--explain"])
+
+    out = capsys.readouterr().out
+    assert 0 == code
+    assert "grief-needs-a-person" in out
+    assert "evidence in post 7 by @june:" in out
+    assert "[[my mom passed away]]" in out
+    assert "tone.grief: grief:my mom passed away" in out
+    assert "[[🙄]]" in out
+    assert "language  en" in out
+
+
+def test_train_writes_a_model_that_scores(tmp_path, capsys):
+    rows = ["tweet,sarcastic"]
+    for i in range(40):
+        rows.append(f'"oh great another delay number {i} 🙄 love waiting",1')
+        rows.append(f'"my order {i} arrived on time, thank you",0')
+    data = tmp_path / "labelled.csv"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    model = tmp_path / "model.json.gz"
+
+    code = main(["train", "--data", str(data), "--out", str(model), "--folds", "3"])
+
+    out = capsys.readouterr().out
+    assert 0 == code
+    assert f"wrote {model}" in out
+    scorer = LinearScorer.load(model)
+    assert scorer.score("oh great a delay 🙄") > scorer.score(
+        "arrived on time, thank you"
+    )
+
+
+def test_train_bad_csv_names_the_line(tmp_path, capsys):
+    data = tmp_path / "bad.csv"
+    data.write_text("tweet,sarcastic\nfine,0\nbroken,maybe\n", encoding="utf-8")
+
+    code = main(["train", "--data", str(data), "--out", str(tmp_path / "m.json")])
+
+    err = capsys.readouterr().err
+    assert 2 == code
+    assert "bad.csv:3" in err
