@@ -363,35 +363,6 @@ REPLIES = {
 # code's globals, so the figures show what a fixed build would cost. The unpatched
 # cost (every review fails over to `on_error`) is printed as well.
 
-_PROBE = """
-replyguard: 1
-name: probe
-rules:
-  - id: probe
-    when: matches(reply.text, "x")
-    action: escalate
-"""
-
-
-def matches_is_broken(
-    policy_cls: Any, reply_cls: Any, thread_cls: Any, signals_cls: Any
-) -> bool:
-    """Return whether a rule using `matches` fails with NameError (the 0.1.0 defect)."""
-    policy = policy_cls.from_string(_PROBE)
-    thread = thread_cls.model_validate(THREADS["1 post"])
-    try:
-        policy.match(thread, reply_cls(text="x"), signals_cls())
-    except NameError:
-        return True
-    return False
-
-
-def work_around(policy: Any) -> Any:
-    """Give a compiled policy's conditions the `str` they call (benchmark only)."""
-    policy._match.__globals__.setdefault("str", str)
-    return policy
-
-
 # -- measuring ----------------------------------------------------------------------
 
 
@@ -576,7 +547,6 @@ def bench_match(
     thread_cls: Any,
     yaml_10: str,
     yaml_100: str,
-    prepare: Callable[[Any], Any],
 ) -> Table:
     table = Table(
         "2. rule evaluation only: policy.match(thread, reply, signals), "
@@ -586,8 +556,8 @@ def bench_match(
     reply = reply_cls(text=REPLIES["3 posts"])
     policies = [
         ("default", policy_cls.packaged("default")),
-        ("generated-10", prepare(policy_cls.from_string(yaml_10))),
-        ("generated-100", prepare(policy_cls.from_string(yaml_100))),
+        ("generated-10", policy_cls.from_string(yaml_10)),
+        ("generated-100", policy_cls.from_string(yaml_100)),
     ]
     for label, policy in policies:
         analyzed = guard_cls(policy).analyze(thread, reply)
@@ -617,14 +587,11 @@ def bench_review(
     reply_cls: Any,
     thread_cls: Any,
     yaml_100: str,
-    prepare: Callable[[Any], Any],
-    *,
-    broken: bool,
 ) -> Table:
     table = Table("3. full guard.review(reply, thread): analyze + match + decide")
     guards = [
         ("default", guard_cls.default()),
-        ("generated-100", guard_cls(prepare(policy_cls.from_string(yaml_100)))),
+        ("generated-100", guard_cls(policy_cls.from_string(yaml_100))),
     ]
     for label, guard in guards:
         for shape, data in THREADS.items():
@@ -641,23 +608,6 @@ def bench_review(
                     budget_s=sizes.review_budget_s,
                 )
                 table.add(f"{label}: {shape}, {form}", times, f"-> {action}")
-    if broken:
-        guard = guard_cls(policy_cls.from_string(yaml_100))
-        thread = thread_cls.model_validate(THREADS["3 posts"])
-        reply = reply_cls(text=REPLIES["3 posts"])
-        decision = guard.review(reply, thread)
-        times = sample(
-            lambda: guard.review(reply, thread),
-            sizes.review_n,
-            warmup=sizes.warmup,
-            budget_s=sizes.review_budget_s,
-        )
-        table.add(
-            "generated-100 UNPATCHED: 3 posts, models",
-            times,
-            f"-> {decision.action.value}, {len(decision.errors)} rule errors "
-            "(matches() NameError)",
-        )
     return table
 
 
@@ -743,7 +693,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = QUICK if args.quick else FULL
     started = time.perf_counter()
 
-    from replyguard import Guard, Policy, Reply, Signals, Thread  # noqa: PLC0415 - timed apart
+    from replyguard import Guard, Policy, Reply, Thread  # noqa: PLC0415 - timed apart
 
     overhead = sample(lambda: None, 10_000, warmup=1_000, budget_s=0.2)
     print(
@@ -756,22 +706,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f" s; empty-call overhead p50 {fmt(p50(overhead))} (not subtracted)"
     )
 
-    broken = matches_is_broken(Policy, Reply, Thread, Signals)
-    prepare: Callable[[Any], Any] = work_around if broken else (lambda policy: policy)
-    if broken:
-        print(
-            "NOTE: rules using matches() fail in this build (NameError: 'str' is not "
-            "defined in compiled conditions);\n      the generated policies are patched "
-            "in this process only (see matches_is_broken in this script)."
-        )
-
     yaml_10 = generated_policy_yaml(10)
     yaml_100 = generated_policy_yaml(100)
     bench_load(sizes, Policy, yaml_100).print()
-    bench_match(sizes, Guard, Policy, Reply, Thread, yaml_10, yaml_100, prepare).print()
-    bench_review(
-        sizes, Guard, Policy, Reply, Thread, yaml_100, prepare, broken=broken
-    ).print()
+    bench_match(sizes, Guard, Policy, Reply, Thread, yaml_10, yaml_100).print()
+    bench_review(sizes, Guard, Policy, Reply, Thread, yaml_100).print()
     bench_import(sizes).print()
     print(
         f"\ntotal {time.perf_counter() - started:.1f} s. Figures are printed, "

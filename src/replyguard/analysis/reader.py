@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import threading
+from itertools import pairwise
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -49,6 +50,10 @@ _UPPER_CASE = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _DROP_UPPER = str.maketrans("", "", _UPPER_CASE)
 _DROP_LETTERS = str.maketrans("", "", _UPPER_CASE + _UPPER_CASE.lower())
 
+
+LONG_RUN = 200
+"""A run of this many characters without a space is tokenized in pieces."""
+_LONG_RUN = re.compile(r"\S{%d,}" % LONG_RUN)  # noqa: UP031 - a regex quantifier
 
 MAX_HITS = 64
 """The most hits one lexicon keeps in one text (scores saturate long before)."""
@@ -252,12 +257,33 @@ class Reader:
         body = text[base:].translate(_QUOTES)
         norm = normalize(body, vocabulary=self.vocabulary)
         with self._lock:
-            doc = self.nlp.make_doc(norm.text)
+            doc = self._make_doc(norm.text)
             matches: list[Any] = list(self._phrases(doc))
             if self._has_patterns:
                 matches.extend(self._patterns(doc))
         hits = self._hits(text, base, norm, doc, matches)
         return self._shape(text, base, norm, doc, hits)
+
+    def _make_doc(self, text: str) -> Doc:
+        """
+        Return the tokens of `text`; long runs without a space are cut first.
+
+        spaCy's tokenizer peels affixes off a whitespace-free chunk one at a time, so a
+        chunk of thousands of emoji costs quadratic time (100 KB: over a minute). Runs
+        of `LONG_RUN`+ characters are tokenized in pieces of 64 and the pieces joined:
+        the text and every offset stay the same.
+        """
+        if len(text) < LONG_RUN or _LONG_RUN.search(text) is None:
+            return self.nlp.make_doc(text)
+        from spacy.tokens import Doc  # noqa: PLC0415 - the rare path
+
+        cuts = {0, len(text)}
+        for match in _LONG_RUN.finditer(text):
+            cuts.update(range(match.start(), match.end(), 64))
+            cuts.add(match.end())
+        edges = sorted(cuts)
+        docs = [self.nlp.make_doc(text[a:b]) for a, b in pairwise(edges)]
+        return Doc.from_docs(docs, ensure_whitespace=False)
 
     def _hits(
         self,
