@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 import threading
-from itertools import pairwise
 from collections.abc import Callable, Mapping
 from functools import lru_cache
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from replyguard.analysis._nlp import BLANK, load_pipeline
