@@ -471,6 +471,7 @@ class ReplySignals(_SignalGroup):
     echoes_user_text: float = 0.0
     claims: float = 0.0
     off_topic: float = 0.0
+    hostility: float = 0.0
 
 
 class LanguageSignals(_SignalGroup):

@@ -106,7 +106,7 @@ def test_packaged_terms_are_expanded_casefolded_and_single_spaced() -> None:
 
 def test_hashtag_prefixes_and_sentence_starts_are_well_formed() -> None:
     terms = [t for lexicon in packaged_lexicons() for t in lexicon.terms]
-    prefixes = [t for t in terms if t.endswith("*")]
+    prefixes = [t for t in terms if t.startswith("#") and t.endswith("*")]
     starts = [t for t in terms if t.startswith("^")]
 
     assert prefixes
@@ -130,15 +130,6 @@ def test_the_vocabulary_holds_the_words_of_the_terms() -> None:
     assert all(len(word) >= 3 for word in vocabulary)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: reader.py Reader.__init__ adds lexicon terms to the PhraseMatcher as "
-        "written, but Reader._read matches the NORMALIZED text (normalize.py joins "
-        "dotted single letters and shortens letter runs to two), so `r.i.p.` "
-        "(grief), `lmaooo` (laughter) and `bbb` (legal) can never match"
-    ),
-)
 def test_every_packaged_term_is_found_when_read_alone(reader: Reader) -> None:
     unreachable = []
     for lexicon in packaged_lexicons():
@@ -176,15 +167,6 @@ def test_expand(term: str, expected: list[str]) -> None:
     assert expected == expand("here", term)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: lexicons.py expand returns a term without `{a|b}` as written, while it "
-        "folds spaces in the phrases of a term with alternatives; a policy phrase "
-        "with a double space (`lost  my nan`) is tokenized with a space token and "
-        "never matches"
-    ),
-)
 def test_expand_folds_spaces_of_a_plain_term() -> None:
     assert ["lost my nan"] == expand("here", "lost  my nan")
 
@@ -272,7 +254,7 @@ def test_parse_lexicon_errors_name_where(data: object, match: str) -> None:
 # --- LexiconChange.parse -------------------------------------------------------------
 
 
-def test_change_parse_list_is_medium_and_mapping_takes_strengths() -> None:
+def test_change_parse_list_is_strong_and_mapping_takes_strengths() -> None:
     change = LexiconChange.parse(
         "p.yaml: lexicons.grief",
         {"add": {"strong": ["Lost My Nan"], "weak": "sad day"}, "remove": "rip"},
@@ -280,7 +262,7 @@ def test_change_parse_list_is_medium_and_mapping_takes_strengths() -> None:
 
     assert {"lost my nan": 0.9, "sad day": 0.3} == dict(change.add)
     assert ("rip",) == change.remove
-    assert {"a": STRENGTHS["medium"]} == dict(
+    assert {"a": STRENGTHS["strong"]} == dict(
         LexiconChange.parse("w", {"add": ["a"]}).add
     )
 
@@ -288,7 +270,7 @@ def test_change_parse_list_is_medium_and_mapping_takes_strengths() -> None:
 def test_change_parse_expands_alternatives_in_additions() -> None:
     change = LexiconChange.parse("w", {"add": ["lost my {nan|nana}"]})
 
-    assert {"lost my nan": 0.6, "lost my nana": 0.6} == dict(change.add)
+    assert {"lost my nan": 0.9, "lost my nana": 0.9} == dict(change.add)
 
 
 @pytest.mark.parametrize(
@@ -323,12 +305,12 @@ def test_change_parse_expands_alternatives_in_additions() -> None:
         ),
         pytest.param(
             {"add": ["ok", "  "]},
-            r"^p\.yaml: lexicons\.grief\.add\.medium\[1\]: expected a non-empty phrase",
+            r"^p\.yaml: lexicons\.grief\.add\.strong\[1\]: expected a non-empty phrase",
             id="blank-phrase",
         ),
         pytest.param(
             {"add": [3]},
-            r"^p\.yaml: lexicons\.grief\.add\.medium\[0\]: expected a non-empty phrase",
+            r"^p\.yaml: lexicons\.grief\.add\.strong\[0\]: expected a non-empty phrase",
             id="number-phrase",
         ),
         pytest.param(
@@ -343,7 +325,7 @@ def test_change_parse_expands_alternatives_in_additions() -> None:
         ),
         pytest.param(
             {"add": ["{a|b|c|d|e|f|g|h|i|j}" * 5]},
-            r"^p\.yaml: lexicons\.grief\.add\.medium\[0\]: .* expands into more than",
+            r"^p\.yaml: lexicons\.grief\.add\.strong\[0\]: .* expands into more than",
             id="expansion-limit",
         ),
     ],
@@ -489,17 +471,22 @@ def test_a_policy_addition_changes_what_the_guard_sees(
     assert "grief-needs-a-person" in decision.rules
 
 
-def test_a_policy_list_addition_is_weaker_than_a_strong_one(
+def test_a_policy_list_addition_counts_like_a_strong_one(
     strong_nan_guard: Guard,
 ) -> None:
     guard = Guard(
         Policy.from_string(EXTENDS + "lexicons:\n  grief: {add: [lost my nan]}\n")
     )
+    weak = Guard(
+        Policy.from_string(
+            EXTENDS + "lexicons:\n  grief: {add: {weak: [lost my nan]}}\n"
+        )
+    )
 
-    medium = guard.analyze(_one_post(NAN)).tone.grief
+    listed = guard.analyze(_one_post(NAN)).tone.grief
     strong = strong_nan_guard.analyze(_one_post(NAN)).tone.grief
 
-    assert 0.0 < medium < strong
+    assert 0.0 < weak.analyze(_one_post(NAN)).tone.grief < listed == strong
 
 
 def test_a_policy_removal_changes_what_the_guard_sees() -> None:
@@ -524,13 +511,6 @@ def test_a_policy_with_an_unknown_lexicon_is_a_policy_error() -> None:
     assert "did you mean `grief`?" == problem.help
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: policy/compiled.py _lexicon_changes reports policy.unknown_lexicon with "
-        "line=0 column=0 instead of the location of the `lexicons.gref` key"
-    ),
-)
 def test_the_unknown_lexicon_problem_has_a_location() -> None:
     text = "replyguard: 1\nname: t\nlexicons:\n  gref: {add: [lost my nan]}\n"
 
@@ -547,16 +527,6 @@ def test_the_unknown_lexicon_problem_has_a_location() -> None:
         pytest.param("['" + "{a|b|c|d|e|f|g|h|i|j}" * 5 + "']", id="expansion-limit"),
     ],
 )
-@pytest.mark.xfail(
-    strict=True,
-    raises=ConfigurationError,
-    reason=(
-        "BUG: policy/compiled.py _lexicon_changes calls LexiconChange.parse without "
-        "catching its ConfigurationError, so a bad phrase in a policy's `lexicons:` "
-        "escapes as a ConfigurationError without the file name, not a PolicyError "
-        "with a code and a location"
-    ),
-)
 def test_a_bad_phrase_in_a_policy_is_a_policy_error(add: str) -> None:
     text = f"replyguard: 1\nname: t\nlexicons:\n  grief: {{add: {add}}}\n"
 
@@ -566,14 +536,6 @@ def test_a_bad_phrase_in_a_policy_is_a_policy_error(add: str) -> None:
     assert ["brand.yaml"] == [p.file for p in info.value.problems]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: policy/compiled.py _content_hash leaves out `lexicons` (and `nlp`), so "
-        "two policies that read threads differently share one hash and one PolicyRef "
-        "in the audit record"
-    ),
-)
 def test_lexicon_changes_change_the_policy_hash() -> None:
     plain = Policy.from_string("replyguard: 1\nname: t\n")
     changed = Policy.from_string(

@@ -263,15 +263,6 @@ def test_elongations_are_spans_of_the_original(reader: Reader) -> None:
     assert ["ooooo"] == [text[s:e] for s, e in reader.read(text).elongations]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: reader.py Reading.__init__ takes `normalized.elongations` as they are: "
-        "spans into the text after the stripped `RT @x:`/@handles prefix, without "
-        "the prefix offset (`base`) that hits, quotes and runs get; sarcasm evidence "
-        "`elongation` then points at the wrong characters"
-    ),
-)
 def test_elongations_after_a_handle_are_spans_of_the_original(reader: Reader) -> None:
     text = "@Acme sooooo slow"
 
@@ -291,14 +282,6 @@ def test_words_ignore_short_tokens_and_numbers(reader: Reader) -> None:
     assert frozenset({"flight"}) == reader.read("my flight AA 100 is at 9").words
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: reader.py _stem strips `es` from `charges` (-> `charg`) but leaves "
-        "`charge` as is, so its docstring's promise (charges ~ charged ~ charge) "
-        "fails and reply.off_topic misses the shared word"
-    ),
-)
 def test_stems_match_the_singular(reader: Reader) -> None:
     assert reader.read("charges").words == reader.read("charge").words
 

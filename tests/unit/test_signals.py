@@ -270,14 +270,6 @@ def test_grief_holds_every_reply(
     assert reply == decision.escalation.proposed_reply
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: `r.i.p.` (grief, strong) never matches: the reader matches normalized "
-        "text, where normalize.py has joined the dotted letters into `RIP.`; only "
-        "the medium `rip` is found (damped to 0.3 in tone.py), below the threshold"
-    ),
-)
 def test_rip_with_dots_is_grief(guard: Guard, limits: Mapping[str, float]) -> None:
     text = "@Acme R.I.P. grandpa, please close his account"
 
@@ -320,16 +312,6 @@ def test_grief_in_the_post_answered_carries_into_a_reply(
     assert holds(guard.review(CHEERFUL, thread))
 
 
-_DIED = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: grief.yaml lists `died` as a strong term with no subject, so a device "
-        "that died (a phone, a battery: everyday telecom support) is grief at 0.9 "
-        "and goes to a person as high priority"
-    ),
-)
-
-
 @pytest.mark.parametrize(
     "text",
     [
@@ -338,11 +320,10 @@ _DIED = pytest.mark.xfail(
             id="passed-and-lost",
         ),
         pytest.param("@Acme this update is killing my battery", id="killing"),
-        pytest.param("@Acme my battery died again", id="battery-died", marks=_DIED),
+        pytest.param("@Acme my battery died again", id="battery-died"),
         pytest.param(
             "@Acme my phone died on the train and I couldn't show my ticket",
             id="phone-died",
-            marks=_DIED,
         ),
     ],
 )
@@ -397,14 +378,6 @@ def test_crisis_goes_to_the_crisis_route_at_once(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: intent.py scores praise from `positive` AND `resolution`, and "
-        "resolution.yaml has `honestly` and `genuinely` as strong terms, so "
-        "`honestly I don't want to live anymore` is praise at 0.9"
-    ),
-)
 def test_a_self_harm_post_is_not_praise(guard: Guard) -> None:
     text = "@Acme honestly I don't want to live anymore, the debt letters won't stop"
 
@@ -431,25 +404,10 @@ def test_a_vulnerable_person_in_distress_is_a_crisis(
         pytest.param(
             "@Acme flight BA 999 to Leeds delayed again",
             id="flight-number",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "BUG: crisis.yaml lists `999` (and `911`, `112`) as strong "
-                    "terms matched as bare tokens, so a flight or order number is "
-                    "an urgent crisis"
-                ),
-            ),
         ),
         pytest.param(
             "@Acme the new blood orange soda is amazing",
             id="blood-orange",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "BUG: crisis.yaml lists `blood` as a strong term with no "
-                    "context, so praise of a blood orange soda is an urgent crisis"
-                ),
-            ),
         ),
     ],
 )
@@ -749,15 +707,6 @@ def test_opt_out_in_an_earlier_post_by_the_same_author(
     assert Action.SUPPRESS == guard.review(reply, thread).action
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: intent.py analyze_intent compares `post.author.lower()` with "
-        "`target.author.lower()`, so `customer` and `@customer` (the same handle: "
-        "DESIGN says `@` is optional) are different people and the opt-out is missed; "
-        "`Post.handle` (normalize_handle) is the comparable form"
-    ),
-)
 def test_opt_out_by_the_same_handle_written_without_at(
     guard: Guard, limits: Mapping[str, float]
 ) -> None:
@@ -936,15 +885,6 @@ def test_echo_of_an_evasive_hostile_handle(
     assert guard.analyze(thread, reply).reply.echoes_user_text >= limits["echo"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: reply.py _echoes splits a handle only at CamelCase and `_.-`, then "
-        "matches whole tokens: an all-lowercase run-together handle "
-        "(@hitlerdidnothingwrong, a slurs phrase) is one token and passes; the "
-        "Patriots 2014 handles were spelled to evade exactly so"
-    ),
-)
 def test_echo_of_a_run_together_hostile_handle(
     guard: Guard, limits: Mapping[str, float]
 ) -> None:
@@ -1121,14 +1061,6 @@ def test_stale_posts_are_not_suppressed_by_default(guard: Guard) -> None:
             "elongation",
             "ooooo",
             id="elongation",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "BUG: reader.py Reading keeps normalize's elongation spans "
-                    "without the `@handle` prefix offset; sarcasm evidence points "
-                    "at other characters"
-                ),
-            ),
         ),
     ],
 )
@@ -1320,15 +1252,6 @@ def test_incident_2013_the_same_canned_text_twice_is_suppressed(
     assert "no-canned-text-twice-in-a-thread" in decision.rules
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: the 2013 mocking reply gets a fresh canned answer. sarcasm.py counts "
-        "`one_word_sentences` as a shape cue capped at _SHAPE_CAP (0.35) < "
-        "thresholds.sarcasm_cues, and tone.py _mockery reads only bot_mockery and "
-        "laughter, not a target that claps the brand's own words back at it"
-    ),
-)
 def test_incident_2013_the_mocking_reply_gets_no_other_canned_text(
     guard: Guard,
 ) -> None:
@@ -1340,15 +1263,6 @@ def test_incident_2013_the_mocking_reply_gets_no_other_canned_text(
     _incident(guard, _bofa_mock_thread(), reply)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG (lexicon gap): `shittiest` is in no lexicon (hostility has `shitty`, "
-        "`shit`; matching is on whole tokens without inflections), so "
-        "intent.complaint stays 0 and no-cheer-into-a-complaint cannot fire: the "
-        "AmericanAir 2013 thanks-for-your-support reply goes out"
-    ),
-)
 def test_incident_2013_thanks_for_your_support_into_an_insult(guard: Guard) -> None:
     thread = one(
         "@AmericanAir this merger will make you the largest, shittiest airline in "
@@ -1461,14 +1375,6 @@ def test_incident_2018_side_replies_in_a_pile_on_get_no_macro(guard: Guard) -> N
     assert "not-addressed-to-brand" in decision.rules
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG (lexicon gap): `cramped`, `knees`, `uncomfortable` are in no lexicon, "
-        "so intent.complaint stays under thresholds.negative and the AmericanAir "
-        "2018 `We love sharing the skies with you` reply goes out unchanged"
-    ),
-)
 def test_incident_2018_we_love_sharing_the_skies_into_a_complaint(
     guard: Guard,
 ) -> None:
@@ -1539,15 +1445,6 @@ def test_incident_2024_no_poem_about_the_useless_courier(guard: Guard) -> None:
     assert Action.SUPPRESS == decision.action
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG (gap): reply.py never reads the reply itself against the slurs or "
-        "hostility lexicons (only echoed handles and runs of the target), and no "
-        "default rule reads reply.off_topic: an off-topic hate slogan goes out "
-        "(Grok 2025)"
-    ),
-)
 def test_incident_2025_an_off_topic_hate_slogan_is_not_sent(guard: Guard) -> None:
     thread = one("@AskBot who won the baseball game last night?", brand="@AskBot")
 

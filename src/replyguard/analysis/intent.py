@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from replyguard.analysis._context import AnalysisContext
-from replyguard.analysis._text import HANDLE
+from replyguard.analysis._text import HANDLE, handle_key
 from replyguard.analysis.tone import _evidence, lexicon_score
 from replyguard.models import IntentSignals, trusted
 
@@ -32,9 +32,6 @@ _BARE_OPT_OUT = frozenset(
         "stop please",
         "please stop",
         "stop pls",
-        "end",
-        "quit",
-        "cancel",
     }
 )
 _NOISE = re.compile(r"https?://\S+|[^\w\s]")
@@ -64,8 +61,9 @@ def analyze_intent(
     praise *= (1.0 - sarcasm) * (1.0 - 0.5 * complaint)
     instructions, instruction_hits = lexicon_score(reading, "instructions")
     opt_out = 0.0
+    author = handle_key(target.author)
     for post in ctx.thread.posts:
-        if post.author.lower() != target.author.lower() or post.missing:
+        if handle_key(post.author) != author or post.missing:
             continue
         if post.kind == "retweet":
             continue

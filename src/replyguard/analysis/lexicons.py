@@ -58,7 +58,7 @@ def expand(where: str, term: str) -> list[str]:
     """Return the phrases a term with ``{a|b}`` alternatives stands for."""
     parts = _ALTERNATIVES.split(term)
     if len(parts) == 1:
-        return [term]
+        return [" ".join(term.split())]
     phrases = [""]
     for index, part in enumerate(parts):
         options = part.split("|") if index % 2 else [part]
@@ -89,12 +89,26 @@ class Lexicon:
     signal: str = ""
     description: str = ""
 
-    def changed(self, change: LexiconChange) -> Lexicon:
-        """Return this lexicon with `change`'s terms added and removed."""
+    def changed(
+        self, change: LexiconChange, vocabulary: frozenset[str] = frozenset()
+    ) -> Lexicon:
+        """
+        Return this lexicon with `change`'s terms added and removed.
+
+        A removal takes out every term that reads the same once normalized
+        (removing ``rip`` removes ``r.i.p`` too); `vocabulary` is the lexicon set's.
+        """
         terms = dict(self.terms)
+        from replyguard.analysis.normalize import normalize  # noqa: PLC0415
+
+        def key(phrase: str) -> str:  # what a phrase matches once normalized
+            return normalize(phrase, vocabulary=vocabulary).text.casefold()
+
         for term in change.remove:
             for phrase in expand(self.name, term.casefold()):
-                terms.pop(phrase, None)
+                gone = key(phrase)
+                for existing in [t for t in terms if t == phrase or key(t) == gone]:
+                    del terms[existing]
         terms.update(change.add)
         return Lexicon(
             name=self.name,
@@ -117,8 +131,9 @@ class LexiconChange:
         """
         Return a change from its policy form (``{add: ..., remove: [...]}``).
 
-        ``add`` is a list of phrases (weight ``medium``) or a mapping of strength to
-        phrases. Raises `ConfigurationError` naming `where` on a malformed value.
+        ``add`` is a list of phrases (weight ``strong``: a term a team adds should
+        count on its own) or a mapping of strength to phrases. Raises
+        `ConfigurationError` naming `where` on a malformed value.
         """
         if not isinstance(data, Mapping):
             raise ConfigurationError(
@@ -129,7 +144,7 @@ class LexiconChange:
             raise ConfigurationError(
                 f"{where}: unknown key `{unknown[0]}` (expected `add` or `remove`)"
             )
-        add = _terms(f"{where}.add", data.get("add", []), default="medium")
+        add = _terms(f"{where}.add", data.get("add", []), default="strong")
         remove_raw = data.get("remove", [])
         if isinstance(remove_raw, str):
             remove_raw = [remove_raw]
@@ -286,7 +301,7 @@ class LexiconSet:
             return self
         lexicons = dict(self.lexicons)
         for name, change in changes.items():
-            lexicons[name] = self[name].changed(change)
+            lexicons[name] = self[name].changed(change, self.vocabulary)
         return LexiconSet(lexicons)
 
 

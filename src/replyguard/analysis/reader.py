@@ -115,6 +115,7 @@ class Reading:
         all_caps: bool,
         quotes: tuple[tuple[int, int], ...],
         clapping: tuple[tuple[int, int], ...],
+        elongations: tuple[tuple[int, int], ...] = (),
     ) -> None:
         self.text = text
         self.normalized = normalized
@@ -128,7 +129,7 @@ class Reading:
         self.all_caps = all_caps
         self.quotes = quotes
         self.clapping = clapping
-        self.elongations = normalized.elongations
+        self.elongations = elongations
         self.one_word_sentences = bool(clapping)
         self.memo: dict[str, Any] = {}
         """Values derived from this text alone (cues, model score): computed once."""
@@ -199,6 +200,7 @@ class Reader:
         self.nlp = load_pipeline(pipeline)
         self.vocabulary = self.lexicons.vocabulary
         self._stop = _stop_words()
+        self._compact: tuple[str, ...] | None = None
         self.stop_words = self._stop
         self._lock = threading.Lock()
         vocab = self.nlp.vocab
@@ -215,6 +217,9 @@ class Reader:
                     continue
                 at_start = term.startswith("^")
                 phrase = term[1:].strip() if at_start else term
+                # match terms as posts are matched: after normalization
+                # ("r.i.p." -> "rip.", "lmaooo" -> "lmaoo")
+                phrase = normalize(phrase, vocabulary=self.vocabulary).text
                 groups.setdefault((weight, at_start), []).append(tokenizer(phrase))
             for (weight, at_start), docs in groups.items():
                 key = f"{lexicon.name}|{weight}|{'^' if at_start else ''}"
@@ -263,6 +268,24 @@ class Reader:
                 matches.extend(self._patterns(doc))
         hits = self._hits(text, base, norm, doc, matches)
         return self._shape(text, base, norm, doc, hits)
+
+    def compact_terms(self) -> tuple[str, ...]:
+        """
+        Return slurs and strong insults without spaces or punctuation (4+ letters).
+
+        For text written without separators, such as handles: "@hitlerdidnothingwrong".
+        """
+        if self._compact is None:
+            found = set()
+            for name in ("slurs", "hostility"):
+                if name not in self.lexicons.lexicons:
+                    continue
+                for term, weight in self.lexicons[name].terms.items():
+                    squeezed = re.sub(r"[^a-z0-9]+", "", term)
+                    if weight >= 0.85 and len(squeezed) >= 5:
+                        found.add(squeezed)
+            self._compact = tuple(sorted(found))
+        return self._compact
 
     def _make_doc(self, text: str) -> Doc:
         """
@@ -420,6 +443,7 @@ class Reader:
             all_caps=all_caps,
             quotes=tuple(quotes),
             clapping=clapping,
+            elongations=tuple((s + base, e + base) for s, e in norm.elongations),
         )
 
 
@@ -444,7 +468,7 @@ class _LazyWords:
 def _stem(word: str) -> str:
     """Return a crude stem: enough to match "charges" with "charged" and "charge"."""
     word = word.strip("'-")
-    for suffix in ("ing", "ed", "es", "s"):
+    for suffix in ("ing", "ed", "es", "s", "e"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)]
     return word

@@ -11,7 +11,9 @@ The reply analyzer (``reply.v1``): the proposed reply, read against the thread.
 - `echoes_user_text`: user-controlled text inserted verbatim (a run of four words of
   the target, or a handle of someone in the thread), 1.0 when what is echoed is
   hostile, a slur or an instruction;
-- `claims`: refunds, prices, compensation and legal commitments.
+- `claims`: refunds, prices, compensation and legal commitments;
+- `hostility`: the reply's own words insult, threaten or carry a slur (a bot made to
+  say it, or a template fed with it).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from rapidfuzz import fuzz
 
 from replyguard.analysis._context import AnalysisContext
 from replyguard.analysis._text import HANDLE, handle_matches, strip_handles
+from replyguard.analysis.normalize import normalize
 from replyguard.analysis.pii import find_pii
 from replyguard.analysis.reader import Reading
 from replyguard.analysis.tone import _evidence, lexicon_score
@@ -41,6 +44,7 @@ _ASK = re.compile(
     re.IGNORECASE,
 )
 _PII_WEIGHT = {"card": 1.0, "iban": 1.0, "ssn": 1.0, "email": 0.5, "phone": 0.5}
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|[_.\-]+")
 
 
@@ -147,6 +151,12 @@ def analyze_reply(ctx: AnalysisContext) -> ReplySignals:
     if target_reading is not None:
         echoes = _echoes(ctx, reading, target, target_reading, evidence)
 
+    from replyguard.analysis.tone import _hostility  # noqa: PLC0415 - shared scorer
+
+    hostility, hostile_hits = _hostility(reading)
+    if hostility >= 0.3:
+        evidence.extend(_evidence("reply.hostility", None, hostile_hits[:3]))
+
     claims, claim_hits = lexicon_score(reading, "claims")
     if claims >= 0.3:
         evidence.extend(_evidence("reply.claims", None, claim_hits[:3]))
@@ -164,6 +174,7 @@ def analyze_reply(ctx: AnalysisContext) -> ReplySignals:
         echoes_user_text=round(echoes, 4),
         claims=round(claims, 4),
         off_topic=round(off_topic, 4),
+        hostility=round(hostility, 4),
         evidence=tuple(evidence),
     )
 
@@ -183,12 +194,18 @@ def _echoes(
         handle = match.group(1)
         if handle_matches(handle, ctx.brand_handles):
             continue
-        words = " ".join(_CAMEL.split(handle.split("@", 1)[0]))
+        local = handle.split("@", 1)[0]
+        words = " ".join(_CAMEL.split(local))
         found = ctx.read(words)
         bad = max(
             lexicon_score(found, "hostility", "slurs")[0],
             found.score("slurs"),
         )
+        # run-together words ("@hitlerdidnothingwrong"): look for the compact forms
+        squeezed = normalize(local, vocabulary=ctx.reader.vocabulary).text.lower()
+        squeezed = _NOT_ALNUM.sub("", squeezed)
+        if bad < 0.3 and any(term in squeezed for term in ctx.reader.compact_terms()):
+            bad = 1.0
         if bad >= 0.3:
             score = max(score, 1.0)
             evidence.append(

@@ -13,6 +13,7 @@ the posts before it: above 0 when the thread is heating up.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from replyguard.analysis._context import AnalysisContext
@@ -141,7 +142,7 @@ def analyze_tone(ctx: AnalysisContext, *, sarcasm: float = 0.0) -> ToneSignals:
         weight = 1.0 if post is target else CONTEXT_WEIGHT
         found = {
             "hostility": _hostility(reading),
-            "mockery": _mockery(reading),
+            "mockery": _mockery(ctx, reading),
             "grief": lexicon_score(reading, "grief"),
             "crisis": _crisis(reading),
             "activism": lexicon_score(reading, "activism"),
@@ -179,7 +180,19 @@ def analyze_tone(ctx: AnalysisContext, *, sarcasm: float = 0.0) -> ToneSignals:
     )
 
 
-def _mockery(reading: Reading) -> tuple[float, list[Hit]]:
+_CLAPPED_WORD = re.compile(r"[A-Za-z']+")
+_NEGATIONS = frozenset(
+    {"nobody", "no", "not", "none", "nothing", "never", "zero", "noone"}
+)
+
+
+def _mockery(ctx: AnalysisContext, reading: Reading) -> tuple[float, list[Hit]]:
+    """
+    Return mockery: remarks about the bot, laughter at a complaint, clapped words.
+
+    Words clapped back one by one ("Nobody. Had. Any. Account. Related.
+    Inquiries.") are mockery for sure when they are a canned reply's.
+    """
     score, hits = lexicon_score(reading, "bot_mockery")
     laughter = reading.get("laughter")
     negative = max(
@@ -189,4 +202,20 @@ def _mockery(reading: Reading) -> tuple[float, list[Hit]]:
     if laughter and negative >= 0.5:
         score = 1.0 - (1.0 - score) * 0.6
         hits = [*hits, laughter[0]]
+    if reading.clapping:
+        words = [
+            w.lower()
+            for start, end in reading.clapping
+            for w in _CLAPPED_WORD.findall(reading.text[start:end])
+        ]
+        clapped = ctx.read(" ".join(words))
+        canned = clapped.get("generic_reply") + clapped.get("bot_mockery")
+        start, end = reading.clapping[0]
+        cue = Hit("mockery", "", 0.0, start, end, reading.text[start:end], -1, -1)
+        if any(hit.weight >= 0.85 for hit in canned):
+            score = 1.0 - (1.0 - score) * 0.2
+            hits = [*hits, cue._replace(cue="claps_back_canned_text", weight=0.8)]
+        elif _NEGATIONS.intersection(words) or negative >= 0.5:
+            score = 1.0 - (1.0 - score) * 0.5
+            hits = [*hits, cue._replace(cue="one_word_sentences", weight=0.5)]
     return score, hits

@@ -11,7 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from replyguard.errors import PolicyCompileError, PolicyProblem, RewriteError
+from replyguard.errors import PolicyProblem, RewriteError
 from replyguard.models import Action, PolicyRef, Reply, Signals, Thread, TraceEvent
 from replyguard.policy._templates import TemplateProblem, ThreadView, compile_template
 from replyguard.policy._types import policy_type
@@ -19,7 +19,6 @@ from replyguard.policy.conditions import (
     CompiledCondition,
     CompileProblem,
     compile_condition,
-    did_you_mean,
     runtime_globals,
 )
 from replyguard.policy.loader import (
@@ -418,45 +417,41 @@ def _content_hash(merged: MergedPolicy, thresholds: dict[str, float]) -> str:
         "mode": merged.mode,
         "routes": merged.routes,
         "rules": [r.spec.model_dump(mode="json") for r in merged.rules],
+        "lexicons": {
+            name: [spec.model_dump(mode="json") for spec in specs]
+            for name, specs in sorted(merged.lexicons.items())
+        },
+        "nlp": merged.nlp,
     }
     digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
     return f"sha256:{digest[:16]}"
 
 
 def _lexicon_changes(merged: MergedPolicy) -> dict[str, LexiconChange]:
-    """Return the policy's lexicon changes, checked against the packaged lexicons."""
+    """Return the policy's lexicon changes (the loader reported any bad one, located)."""
     if not merged.lexicons:
         return {}
     from replyguard.analysis.lexicons import (  # noqa: PLC0415 - only when used
         LexiconChange,
         packaged_lexicons,
     )
+    from replyguard.errors import ConfigurationError  # noqa: PLC0415
 
     known = packaged_lexicons().names
     changes: dict[str, LexiconChange] = {}
-    problems = []
     for name, specs in sorted(merged.lexicons.items()):
         if name not in known:
-            problems.append(
-                PolicyProblem(
-                    code="policy.unknown_lexicon",
-                    message=f"`lexicons` names `{name}`, which is not a lexicon",
-                    file=merged.files[-1] if merged.files else "<string>",
-                    line=0,
-                    column=0,
-                    help=did_you_mean(name, known) or f"known: {', '.join(known)}",
-                )
-            )
             continue
         add: dict[str, float] = {}
         remove: list[str] = []
         for spec in specs:
-            parsed = LexiconChange.parse(
-                f"lexicons.{name}", spec.model_dump(exclude_defaults=True)
-            )
+            try:
+                parsed = LexiconChange.parse(
+                    f"lexicons.{name}", spec.model_dump(exclude_defaults=True)
+                )
+            except ConfigurationError:
+                continue
             add.update(parsed.add)
             remove.extend(parsed.remove)
         changes[name] = LexiconChange(add=add, remove=tuple(remove))
-    if problems:
-        raise PolicyCompileError(problems)
     return changes

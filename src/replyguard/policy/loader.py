@@ -255,6 +255,43 @@ def render_path(loc: Sequence[object]) -> str:
     return text or "policy"
 
 
+def _lexicon_problems(
+    document: PolicyDocument, located: Located
+) -> list[PolicyProblem]:
+    """Return the problems of a document's `lexicons:` section, located."""
+    if not document.lexicons:
+        return []
+    from replyguard.analysis.lexicons import (  # noqa: PLC0415 - only when used
+        LexiconChange,
+        packaged_lexicons,
+    )
+    from replyguard.errors import ConfigurationError  # noqa: PLC0415
+
+    known = packaged_lexicons().names
+    found = []
+    for name, spec in document.lexicons.items():
+        if name not in known:
+            found.append(
+                _problem(
+                    located,
+                    ("lexicons", name, "__key__"),
+                    "policy.unknown_lexicon",
+                    f"`lexicons` names `{name}`, which is not a lexicon",
+                    help=did_you_mean(name, known) or f"known: {', '.join(known)}",
+                )
+            )
+            continue
+        try:
+            LexiconChange.parse(
+                f"lexicons.{name}", spec.model_dump(exclude_defaults=True)
+            )
+        except ConfigurationError as exc:
+            found.append(
+                _problem(located, ("lexicons", name), "policy.bad_lexicon", str(exc))
+            )
+    return found
+
+
 def _problem(
     located: Located,
     path: DataPath,
@@ -760,6 +797,7 @@ def _merge(parsed: _Parsed, base: Path, *, stack: tuple[str, ...]) -> MergedPoli
     routes.update(document.routes)
     on_error = document.on_error or on_error
     mode = document.mode or mode
+    problems.extend(_lexicon_problems(document, located))
     for name, change in document.lexicons.items():
         lexicons[name] = (*lexicons.get(name, ()), change)
     if document.nlp is not None:
