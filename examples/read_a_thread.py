@@ -21,7 +21,9 @@ THREADS = {
 }
 
 for name, text in THREADS.items():
-    thread = {"posts": [{"id": "1", "author": "@customer", "kind": "original", "text": text}]}
+    thread = {
+        "posts": [{"id": "1", "author": "@customer", "kind": "original", "text": text}]
+    }
     decision = guard.review("Glad to help! 😊 DM us anytime!", thread)
     signals = decision.signals
     print(f"--- {name}: {text}")
