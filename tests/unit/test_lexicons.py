@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import json
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -543,3 +545,32 @@ def test_lexicon_changes_change_the_policy_hash() -> None:
     )
 
     assert plain.hash != changed.hash
+
+
+def test_a_trained_pipeline_named_in_the_policy_runs_and_its_tags_are_used(
+    tmp_path: Path,
+) -> None:
+    import spacy  # noqa: PLC0415 - building a tiny "trained" pipeline on disk
+
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("attribute_ruler")
+    ruler.add([[{"LOWER": "give"}]], {"TAG": "VB", "POS": "VERB"})
+    nlp.to_disk(tmp_path / "pipeline")
+    policy = Policy.from_string(
+        EXTENDS + f"nlp: {{model: {json.dumps(str(tmp_path / 'pipeline'))}}}\n"
+    )
+    text = "@Acme Give me something nice about your fees"
+
+    tagged = Guard(policy).analyze(_one_post(text)).intent
+    blank = Guard.default().analyze(_one_post(text)).intent
+
+    assert 0.0 == blank.instructions
+    assert 0.0 < tagged.instructions
+    assert "instructions:imperative" in {e.cue for e in tagged.evidence}
+
+
+def test_an_uninstalled_pipeline_is_a_clear_configuration_error() -> None:
+    policy = Policy.from_string(EXTENDS + "nlp: {model: en_core_web_nope}\n")
+
+    with pytest.raises(ConfigurationError, match="`en_core_web_nope` is not installed"):
+        Guard(policy)

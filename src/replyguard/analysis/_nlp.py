@@ -1,11 +1,12 @@
 """
 The spaCy pipeline, built once per process per model name.
 
-The default is ``spacy.blank("en")`` with rule components only: a tokenizer that keeps
-handles (``@x``, ``@x@host``, ``@x.bsky.social``), hashtags, URLs and cashtags whole,
-and the rule-based ``sentencizer``. No model weights are needed. A policy may name an
-installed trained pipeline (``nlp: {model: en_core_web_sm}``); its tagger then fills
-``token.pos_`` for the patterns that use it.
+The default is ``spacy.blank("en")`` with a rule-based tokenizer that keeps handles
+(``@x``, ``@x@host``, ``@x.bsky.social``), hashtags, URLs and cashtags whole; matching
+is done by one `PhraseMatcher` (and a `Matcher` for lexicon ``patterns:``). No model
+weights are needed. A policy may name an installed trained pipeline
+(``nlp: {model: en_core_web_sm}``): its components (tagger, morphologizer) then run on
+every text, so lexicon ``patterns:`` can use ``POS``, ``TAG`` and ``MORPH``.
 """
 
 from __future__ import annotations
@@ -67,6 +68,4 @@ def load_pipeline(name: str = BLANK) -> Language:
                     + f"); install it with `python -m spacy download {name}`"
                 ) from None
         nlp.tokenizer.token_match = _TOKEN_MATCH.match  # type: ignore[union-attr]
-        if "sentencizer" not in nlp.pipe_names and "senter" not in nlp.pipe_names:
-            nlp.add_pipe("sentencizer")
         return nlp

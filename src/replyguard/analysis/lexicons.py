@@ -49,6 +49,7 @@ STRENGTHS: Mapping[str, float] = {"strong": 0.9, "medium": 0.6, "weak": 0.3}
 """The named weights a lexicon term or pattern may use."""
 
 _WORD = re.compile(r"[a-z]{3,}")
+_TAG_KEYS = frozenset({"POS", "TAG", "MORPH", "LEMMA", "DEP"})
 _ALTERNATIVES = re.compile(r"\{([^{}]*)\}")
 MAX_EXPANSION = 20_000
 """The most phrases one term with ``{a|b}`` alternatives may expand into."""
@@ -77,6 +78,11 @@ class Pattern:
     cue: str
     weight: float
     tokens: tuple[Mapping[str, Any], ...]
+
+    @property
+    def needs_tags(self) -> bool:
+        """Return whether the pattern reads tags only a trained pipeline sets."""
+        return any(key in _TAG_KEYS for token in self.tokens for key in token)
 
 
 @dataclass(frozen=True)

@@ -200,10 +200,13 @@ class Reader:
         self.nlp = load_pipeline(pipeline)
         self.vocabulary = self.lexicons.vocabulary
         self._stop = _stop_words()
+        # a trained pipeline's components (tagger...) run on every text; blank has none
+        self._components = list(self.nlp.pipeline)
         self._compact: tuple[str, ...] | None = None
         self.stop_words = self._stop
         self._lock = threading.Lock()
         vocab = self.nlp.vocab
+        tagged = bool(self.nlp.pipeline)
         self._phrases = PhraseMatcher(vocab, attr="LOWER")
         self._patterns = Matcher(vocab)
         self._keys: dict[int, tuple[str, float, str, bool]] = {}
@@ -226,6 +229,8 @@ class Reader:
                 self._phrases.add(key, docs)
                 self._keys[vocab.strings[key]] = (lexicon.name, weight, "", at_start)
             for index, pattern in enumerate(lexicon.patterns):
+                if pattern.needs_tags and not tagged:
+                    continue  # no tagger in this pipeline: the pattern could never match
                 tokens = [dict(t) for t in pattern.tokens]
                 at_start = bool(tokens[0].pop("IS_SENT_START", False))
                 key = f"{lexicon.name}#{index}"
@@ -263,6 +268,8 @@ class Reader:
         norm = normalize(body, vocabulary=self.vocabulary)
         with self._lock:
             doc = self._make_doc(norm.text)
+            for _, component in self._components:
+                doc = component(doc)
             matches: list[Any] = list(self._phrases(doc))
             if self._has_patterns:
                 matches.extend(self._patterns(doc))
