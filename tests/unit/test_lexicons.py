@@ -566,7 +566,10 @@ def test_a_trained_pipeline_named_in_the_policy_runs_and_its_tags_are_used(
 
     assert 0.0 == blank.instructions
     assert 0.0 < tagged.instructions
-    assert "instructions:imperative" in {e.cue for e in tagged.evidence}
+    reading = Reader(pipeline=str(tmp_path / "pipeline"), cache_size=0).read(text)
+    assert [("imperative", "Give me")] == [
+        (hit.cue, hit.text) for hit in reading.get("instructions")
+    ]
 
 
 def test_an_uninstalled_pipeline_is_a_clear_configuration_error() -> None:
