@@ -103,6 +103,8 @@ PostId = Annotated[str, BeforeValidator(_id_to_str), Field(min_length=1)]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 _Model = TypeVar("_Model", bound=BaseModel)
+_FIELDS: dict[type[BaseModel], dict[str, Any]] = {}
+_set = object.__setattr__
 
 
 def trusted(cls: type[_Model], **values: Any) -> _Model:
@@ -113,16 +115,18 @@ def trusted(cls: type[_Model], **values: Any) -> _Model:
     validation (or even `model_construct`) would be most of a review's cost. Missing
     fields take their defaults. Never use it on data that came from outside.
     """
-    fields = cls.model_fields
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        fields = _FIELDS[cls] = dict(cls.__pydantic_fields__)
     if len(values) != len(fields):
         for name, info in fields.items():
             if name not in values:
                 values[name] = info.get_default(call_default_factory=True)
     obj = cls.__new__(cls)
-    object.__setattr__(obj, "__dict__", values)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
+    _set(obj, "__dict__", values)
+    _set(obj, "__pydantic_fields_set__", set(values))
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
     return obj
 
 

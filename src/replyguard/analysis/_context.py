@@ -63,6 +63,7 @@ class AnalysisContext:
     reader: Reader | None = None
     _content: dict[str, str] = field(default_factory=dict, repr=False)
     _readings: dict[str, Reading] = field(default_factory=dict, repr=False)
+    _by_post: dict[str, Reading] = field(default_factory=dict, repr=False)
     _handles: frozenset[str] | None = field(default=None, repr=False)
 
     @property
@@ -98,6 +99,13 @@ class AnalysisContext:
     def reading(self, post: Post) -> Reading:
         """Return the reading of what a post's author wrote themself (read once per text)."""
         assert self.reader is not None  # noqa: S101 - analyze() always sets one
+        found = self._by_post.get(post.id)
+        if found is not None:
+            return found
+        found = self._by_post[post.id] = self._own_reading(post)
+        return found
+
+    def _own_reading(self, post: Post) -> Reading:
         start, end = own_words(post.text)
         if end <= start or (start, end) == (0, len(post.text)):
             # a retweet's own words are the original's: read what it carries

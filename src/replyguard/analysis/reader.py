@@ -203,6 +203,7 @@ class Reader:
         # a trained pipeline's components (tagger...) run on every text; blank has none
         self._components = list(self.nlp.pipeline)
         self._compact: tuple[str, ...] | None = None
+        self._compact_pattern: re.Pattern[str] | None = None
         self.stop_words = self._stop
         self._lock = threading.Lock()
         vocab = self.nlp.vocab
@@ -293,6 +294,15 @@ class Reader:
                         found.add(squeezed)
             self._compact = tuple(sorted(found))
         return self._compact
+
+    def compact_pattern(self) -> re.Pattern[str]:
+        """Return one pattern that finds any of `compact_terms` inside a word."""
+        if self._compact_pattern is None:
+            terms = sorted(self.compact_terms(), key=len, reverse=True)
+            self._compact_pattern = re.compile(
+                "|".join(re.escape(t) for t in terms) if terms else "(?!)"
+            )
+        return self._compact_pattern
 
     def _make_doc(self, text: str) -> Doc:
         """

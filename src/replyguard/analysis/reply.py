@@ -204,7 +204,7 @@ def _echoes(
         # run-together words ("@hitlerdidnothingwrong"): look for the compact forms
         squeezed = normalize(local, vocabulary=ctx.reader.vocabulary).text.lower()
         squeezed = _NOT_ALNUM.sub("", squeezed)
-        if bad < 0.3 and any(term in squeezed for term in ctx.reader.compact_terms()):
+        if bad < 0.3 and ctx.reader.compact_pattern().search(squeezed) is not None:
             bad = 1.0
         if bad >= 0.3:
             score = max(score, 1.0)
