@@ -23,6 +23,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from replyguard import Guard
@@ -188,6 +189,77 @@ def typical(*, quick: bool) -> None:
     )
 
 
+def unique_texts(*, quick: bool) -> None:
+    """
+    Print review cost against the tokenizer on texts neither has seen before.
+
+    spaCy's tokenizer caches every chunk it has tokenized, and the guard keeps the
+    readings of texts it has read, so repeating one thread measures both warm. A bot
+    mostly reads new posts: both are warmed on one set of real tweets, then each of
+    a second set is tokenized once and each of a third reviewed once.
+    """
+    texts = _tweets()
+    if len(texts) < 300:
+        print("## Unique texts: no tweet file found (pass --tweets), skipped\n")
+        return
+    size = 100 if quick else 400
+    warm, tokenized, reviewed = (
+        texts[:size],
+        texts[size : 2 * size],
+        texts[2 * size : 3 * size],
+    )
+    guard = Guard.default()
+    nlp = analyzer_for(guard.policy).reader.nlp
+
+    def thread(text: str) -> dict[str, Any]:
+        post = {
+            "id": "1",
+            "author": "@someone",
+            "kind": "original",
+            "text": f"@Acme {text}",
+        }
+        return {"brand_handles": ["@Acme"], "posts": [post]}
+
+    for text in warm:
+        nlp.make_doc(f"@Acme {text}")
+        nlp.make_doc(REPLY)
+        guard.review(REPLY, thread(text))
+    token_times, review_times = [], []
+    for text in tokenized:
+        start = time.perf_counter()
+        nlp.make_doc(f"@Acme {text}")
+        nlp.make_doc(REPLY)
+        token_times.append(time.perf_counter() - start)
+    for text in reviewed:
+        data = thread(text)
+        start = time.perf_counter()
+        guard.review(REPLY, data)
+        review_times.append(time.perf_counter() - start)
+    tokenize = statistics.median(token_times) * 1e6
+    review = statistics.median(review_times) * 1e6
+    chars = statistics.median(len(t) for t in reviewed)
+    print("## Texts never seen before (real tweets, median of each set)\n")
+    print(f"median post: {chars:.0f} chars, plus a {len(REPLY)}-char reply")
+    print(f"tokenizer (post + reply, first time): {tokenize:8.1f} us")
+    print(f"guard.review (first time):            {review:8.1f} us")
+    print(f"ratio: {review / tokenize:.1f}x (aim: <= 4x)\n")
+
+
+def _tweets() -> list[str]:
+    import csv  # noqa: PLC0415
+
+    path = ARGS_TWEETS[0]
+    if path is None or not path.exists():
+        return []
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = [row.get("tweet", "") for row in csv.DictReader(handle)]
+    return list(dict.fromkeys(r for r in rows if r and len(r) > 40))
+
+
+REPLY = "Hi! Sorry about that. Please DM us the details and we'll take a look."
+ARGS_TWEETS: list[Path | None] = [None]
+
+
 def scaling(*, quick: bool) -> None:
     """Print how the cost grows with posts, and a storm of identical retweets."""
     guard = Guard.default()
@@ -276,13 +348,25 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (CI)")
+    parser.add_argument(
+        "--tweets",
+        type=Path,
+        default=Path(__file__).resolve().parents[2]
+        / "shared"
+        / "data"
+        / "isarcasmeval"
+        / "train.En.csv",
+        help="a CSV with a `tweet` column: real texts for the never-seen run",
+    )
     args = parser.parse_args(argv)
+    ARGS_TWEETS[0] = args.tweets
     start = time.perf_counter()
     Guard.default()
     print(
         f"first guard (policy, spaCy, lexicons, model): {time.perf_counter() - start:.2f} s\n"
     )
     typical(quick=args.quick)
+    unique_texts(quick=args.quick)
     scaling(quick=args.quick)
     bad_input()
     return 0
