@@ -9,6 +9,7 @@ reference, swapped atomically by `Guard.reload`).
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -427,6 +428,7 @@ class Guard:
             target_id=thread.target_post.id,
             proposed=reply.text,
             would_have=would_have,
+            decision_id=uuid.uuid4().hex,  # given: a default factory costs a signature()
         )
 
 

@@ -245,7 +245,7 @@ class Thread(BaseModel):
     posts: tuple[Post, ...]
     target: PostId | None = None
 
-    _by_id: dict[str, Post] = PrivateAttr(default_factory=dict)
+    _by_id: dict[str, Post] = PrivateAttr(default=None)  # type: ignore[arg-type]  # set by the validator; a factory costs a signature() per thread
     _target: Post = PrivateAttr()
     _chain: tuple[Post, ...] = PrivateAttr(default=())
 
