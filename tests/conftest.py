@@ -71,3 +71,10 @@ def _warm_analyzer() -> None:
     from replyguard.policy.compiled import Policy  # noqa: PLC0415
 
     analyzer_for(Policy.packaged("default"))
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run the test from tmp_path, so that files display as their bare names."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

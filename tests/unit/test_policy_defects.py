@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from policy_helpers import HEAD, problems, rule
 
 from replyguard import Reply, Thread
 from replyguard.errors import (
@@ -22,30 +23,6 @@ from replyguard.policy._templates import ENVIRONMENT, TEMPLATE_FILTERS
 from replyguard.policy._types import policy_type
 from replyguard.policy.conditions import CompileProblem, compile_condition
 
-HEAD = "replyguard: 1\nname: test\n"
-
-
-def _rule(
-    rule_id: str = "r", when: str = "'true'", action: str = "suppress", **extra: str
-) -> str:
-    text = f"  - id: {rule_id}\n    when: {when}\n    action: {action}\n"
-    for key, value in extra.items():
-        text += f"    {key}: {value}\n"
-    return text
-
-
-def _problems(text: str, *, file: str = "p.yaml") -> list[tuple[str, int, int]]:
-    with pytest.raises(PolicyError) as info:
-        Policy.from_string(text, file=file)
-    return [(p.code, p.line, p.column) for p in info.value.problems]
-
-
-@pytest.fixture
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 # --- 1. missing values never fail a review ------------------------------------------
 
 ROOT_POST = Thread.model_validate(
@@ -55,7 +32,7 @@ ROOT_POST = Thread.model_validate(
 
 def _holds(condition: str, thread: Thread = ROOT_POST) -> bool:
     """Evaluate a condition without the analyzers (signals at their defaults)."""
-    policy = Policy.from_string(HEAD + "rules:\n" + _rule("r", repr(condition)))
+    policy = Policy.from_string(HEAD + "rules:\n" + rule("r", repr(condition)))
     signals = Signals()
     return ["r"] == [r.id for r in policy.match(thread, Reply(text="hi"), signals)]
 
@@ -109,8 +86,8 @@ def test_a_missing_value_is_recorded_on_no_rule() -> None:
     policy = Policy.from_string(
         HEAD
         + "rules:\n"
-        + _rule("a", "thread.parent.links | length > 0")
-        + _rule("b", "'thread.parent.author_followers / 2 > 1'")
+        + rule("a", "thread.parent.links | length > 0")
+        + rule("b", "'thread.parent.author_followers / 2 > 1'")
     )
 
     matched, failed = policy.evaluate_safely(ROOT_POST, Reply(text="hi"), Signals())
@@ -122,7 +99,7 @@ def test_a_missing_value_is_recorded_on_no_rule() -> None:
 
 
 def test_a_disabled_rule_with_a_bad_condition_does_not_load() -> None:
-    text = HEAD + "rules:\n" + _rule("a", "thred.depth > 0", enabled="false")
+    text = HEAD + "rules:\n" + rule("a", "thred.depth > 0", enabled="false")
 
     with pytest.raises(PolicyCompileError) as info:
         Policy.from_string(text, file="p.yaml")
@@ -136,14 +113,14 @@ def test_a_disabled_rule_with_a_bad_template_does_not_load() -> None:
     text = (
         HEAD
         + "rules:\n"
-        + _rule("a", action="escalate", enabled="false", message="'{{ reply.txt }}'")
+        + rule("a", action="escalate", enabled="false", message="'{{ reply.txt }}'")
     )
 
-    assert [("policy.unknown_name", 8, 14)] == _problems(text)
+    assert [("policy.unknown_name", 8, 14)] == problems(text)
 
 
 def test_a_disabled_rule_still_never_runs() -> None:
-    policy = Policy.from_string(HEAD + "rules:\n" + _rule("a", enabled="false"))
+    policy = Policy.from_string(HEAD + "rules:\n" + rule("a", enabled="false"))
 
     assert () == policy.rules
 
@@ -155,8 +132,8 @@ def test_a_schema_problem_does_not_hide_a_condition_problem_in_another_rule() ->
     text = (
         HEAD
         + "rules:\n"
-        + _rule("a", action="supress")  # line 4: schema
-        + _rule("b", "signals.sarcsm.detected")  # line 8: condition
+        + rule("a", action="supress")  # line 4: schema
+        + rule("b", "signals.sarcsm.detected")  # line 8: condition
     )
 
     with pytest.raises(PolicySchemaError) as info:
@@ -169,10 +146,10 @@ def test_a_schema_problem_does_not_hide_a_condition_problem_in_another_rule() ->
 
 
 def test_a_rule_that_fails_the_schema_still_has_its_condition_checked() -> None:
-    text = HEAD + "rules:\n" + _rule("a", "thred.depth > 0", action="supress")
+    text = HEAD + "rules:\n" + rule("a", "thred.depth > 0", action="supress")
 
     assert [("policy.unknown_name", 5, 11), ("policy.unknown_action", 6, 13)] == (
-        _problems(text)
+        problems(text)
     )
 
 
@@ -181,28 +158,28 @@ def test_a_top_level_problem_does_not_hide_condition_and_template_problems() -> 
         HEAD
         + "on_error: allow\nthresholds: {mockery: 2}\n"
         + "rules:\n"
-        + _rule("a", "signals.tone.mockery > policy.thresholds.mockery")
-        + _rule("b", action="rewrite", template="'{{ reply.txt }}'")
+        + rule("a", "signals.tone.mockery > policy.thresholds.mockery")
+        + rule("b", action="rewrite", template="'{{ reply.txt }}'")
     )
 
     assert [
         ("policy.bad_on_error", 3, 11),
         ("policy.bad_value", 4, 23),
         ("policy.unknown_name", 12, 15),
-    ] == _problems(text)
+    ] == problems(text)
 
 
 def test_a_missing_parent_does_not_hide_the_child_problems(in_tmp: Path) -> None:
     text = (
         HEAD
         + "extends: [gone.yaml]\ndisable: [from-the-parent]\nrules:\n"
-        + _rule("a", "signals.tone.mockery > policy.thresholds.mockery")
-        + _rule("b", "thred.depth > 0")
+        + rule("a", "signals.tone.mockery > policy.thresholds.mockery")
+        + rule("b", "thred.depth > 0")
     )
 
     # the parent may define `mockery` and `from-the-parent`: no problem about those
     assert [("policy.not_found", 3, 11), ("policy.unknown_name", 10, 11)] == (
-        _problems(text)
+        problems(text)
     )
 
 
@@ -211,7 +188,7 @@ def test_a_syntax_problem_in_a_parent_does_not_hide_the_child_problems(
 ) -> None:
     (in_tmp / "base.yaml").write_text("replyguard: 1\nname: [\n", encoding="utf-8")
     (in_tmp / "child.yaml").write_text(
-        HEAD + "extends: base.yaml\nrules:\n" + _rule("a", "thred.depth > 0"),
+        HEAD + "extends: base.yaml\nrules:\n" + rule("a", "thred.depth > 0"),
         encoding="utf-8",
     )
 
@@ -228,7 +205,7 @@ def test_lint_sees_problems_of_every_stage(tmp_path: Path, capsys) -> None:
 
     policy = tmp_path / "brand.yaml"
     policy.write_text(
-        HEAD + "rules:\n" + _rule("a", action="supress") + _rule("b", "thred.x"),
+        HEAD + "rules:\n" + rule("a", action="supress") + rule("b", "thred.x"),
         encoding="utf-8",
     )
 
@@ -354,7 +331,7 @@ def test_lint_sees_problems_of_every_stage(tmp_path: Path, capsys) -> None:
 def test_a_template_is_checked_at_load(
     template: str, code: str, message: str, help_text: str | None
 ) -> None:
-    text = HEAD + "rules:\n" + _rule("a", action="rewrite", template=repr(template))
+    text = HEAD + "rules:\n" + rule("a", action="rewrite", template=repr(template))
 
     with pytest.raises(PolicyCompileError, match=re.escape(message)) as info:
         Policy.from_string(text)
@@ -384,7 +361,7 @@ def test_a_template_is_checked_at_load(
     ],
 )
 def test_a_good_template_loads(template: str) -> None:
-    text = HEAD + "rules:\n" + _rule("a", action="rewrite", template=repr(template))
+    text = HEAD + "rules:\n" + rule("a", action="rewrite", template=repr(template))
 
     assert 1 == len(Policy.from_string(text).rules)
 
@@ -465,7 +442,7 @@ def test_the_rule_is_named_after_the_subject_of_the_message(
     when: str, message: str
 ) -> None:
     with pytest.raises(PolicyError) as info:
-        Policy.from_string(HEAD + "rules:\n" + _rule("a", when))
+        Policy.from_string(HEAD + "rules:\n" + rule("a", when))
 
     assert [message] == [p.message for p in info.value.problems]
 
@@ -490,11 +467,11 @@ def test_a_template_problem_has_the_column_of_the_template(
 ) -> None:
     action = extra.pop("action")
 
-    assert expected == _problems(HEAD + "rules:\n" + _rule("a", action=action, **extra))
+    assert expected == problems(HEAD + "rules:\n" + rule("a", action=action, **extra))
 
 
 def test_a_schema_path_is_written_with_brackets() -> None:
-    text = HEAD + "rules:\n" + _rule("a", tags="[1]")
+    text = HEAD + "rules:\n" + rule("a", tags="[1]")
 
     with pytest.raises(PolicySchemaError) as info:
         Policy.from_string(text)
@@ -513,24 +490,24 @@ AGREEMENT = [
     pytest.param(HEAD + "extends: []\n", True, id="extends-list"),
     pytest.param(HEAD + "disable: one-rule\n", True, id="disable-text"),
     pytest.param(HEAD + "brand: {handles: '@brand'}\n", True, id="brand-text"),
-    pytest.param(HEAD + "rules:\n" + _rule(tags="billing"), True, id="tags-text"),
-    pytest.param(HEAD + "rules:\n" + _rule(tags="[1]"), False, id="tags-number"),
-    pytest.param(HEAD + "rules:\n" + _rule(enabled="'no'"), False, id="enabled-text"),
-    pytest.param(HEAD + "rules:\n" + _rule(enabled="1"), False, id="enabled-number"),
+    pytest.param(HEAD + "rules:\n" + rule(tags="billing"), True, id="tags-text"),
+    pytest.param(HEAD + "rules:\n" + rule(tags="[1]"), False, id="tags-number"),
+    pytest.param(HEAD + "rules:\n" + rule(enabled="'no'"), False, id="enabled-text"),
+    pytest.param(HEAD + "rules:\n" + rule(enabled="1"), False, id="enabled-number"),
     pytest.param(HEAD + "thresholds: {x: 1}\n", True, id="threshold-int"),
     pytest.param(HEAD + "thresholds: {x: '0.5'}\n", False, id="threshold-text"),
     pytest.param("replyguard: true\nname: t\n", False, id="format-bool"),
     pytest.param("replyguard: '1'\nname: t\n", False, id="format-text"),
-    pytest.param(HEAD + "rules:\n" + _rule(when="1"), False, id="when-number"),
-    pytest.param(HEAD + "rules:\n" + _rule(when="true"), True, id="when-bool"),
+    pytest.param(HEAD + "rules:\n" + rule(when="1"), False, id="when-number"),
+    pytest.param(HEAD + "rules:\n" + rule(when="true"), True, id="when-bool"),
     pytest.param(
-        HEAD + "rules:\n" + _rule(action="rewrite"), False, id="rewrite-no-template"
+        HEAD + "rules:\n" + rule(action="rewrite"), False, id="rewrite-no-template"
     ),
     pytest.param(
-        HEAD + "rules:\n" + _rule(action="rewrite", template="x"), True, id="rewrite"
+        HEAD + "rules:\n" + rule(action="rewrite", template="x"), True, id="rewrite"
     ),
     pytest.param(
-        HEAD + "rules:\n" + _rule(template="x"), False, id="template-not-rewrite"
+        HEAD + "rules:\n" + rule(template="x"), False, id="template-not-rewrite"
     ),
     pytest.param(HEAD + "name2: x\n", False, id="unknown-key"),
 ]
@@ -678,7 +655,7 @@ def test_only_a_text_is_in_a_text() -> None:
     ],
 )
 def test_a_condition_problem_points_at_its_line(when: str, line: int) -> None:
-    [(code, problem_line, _)] = _problems(HEAD + "rules:\n" + _rule("a", when))
+    [(code, problem_line, _)] = problems(HEAD + "rules:\n" + rule("a", when))
 
     assert ("policy.unknown_name", line) == (code, problem_line)
 
@@ -694,4 +671,4 @@ def test_a_template_problem_in_a_folded_message_points_at_its_line() -> None:
         "      was retweeted {{ signals.chain.amplificaton }} times\n"  # line 9
     )
 
-    assert [("policy.unknown_name", 9, 14)] == _problems(text)
+    assert [("policy.unknown_name", 9, 14)] == problems(text)

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from policy_helpers import HEAD, problems, rule
 
 from replyguard import Action, PolicyError
 from replyguard.errors import (
@@ -17,37 +18,12 @@ from replyguard.errors import (
 )
 from replyguard.policy import Policy, packaged_policies, policy_json_schema
 
-HEAD = "replyguard: 1\nname: test\n"
-
-
-def _rule(
-    rule_id: str = "r", when: str = "'true'", action: str = "suppress", **extra: str
-) -> str:
-    text = f"  - id: {rule_id}\n    when: {when}\n    action: {action}\n"
-    for key, value in extra.items():
-        text += f"    {key}: {value}\n"
-    return text
-
-
-def _problems(text: str, *, file: str = "p.yaml") -> list[tuple[str, int, int]]:
-    with pytest.raises(PolicyError) as info:
-        Policy.from_string(text, file=file)
-    return [(p.code, p.line, p.column) for p in info.value.problems]
-
-
-@pytest.fixture
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Run the test from tmp_path, so that files display as their bare names."""
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 # --- a good policy ------------------------------------------------------------------
 
 
 def test_minimal_policy_loads() -> None:
     policy = Policy.from_string(
-        HEAD + "rules:\n" + _rule("no-retweets", "thread.depth > 0")
+        HEAD + "rules:\n" + rule("no-retweets", "thread.depth > 0")
     )
 
     assert "test" == policy.name
@@ -66,7 +42,7 @@ def test_numeric_version_becomes_text() -> None:
 
 def test_disabled_rule_does_not_run() -> None:
     policy = Policy.from_string(
-        HEAD + "rules:\n" + _rule("a") + _rule("b", enabled="false")
+        HEAD + "rules:\n" + rule("a") + rule("b", enabled="false")
     )
 
     assert ["a"] == [r.id for r in policy.rules]
@@ -76,8 +52,8 @@ def test_escalate_rule_defaults_to_social_care_and_route_priority() -> None:
     policy = Policy.from_string(
         HEAD
         + "routes: {pr: urgent}\nrules:\n"
-        + _rule("a", action="escalate")
-        + _rule("b", action="suppress", route="pr")
+        + rule("a", action="escalate")
+        + rule("b", action="suppress", route="pr")
     )
 
     a, b = policy.rules
@@ -129,9 +105,9 @@ def test_compile_problems_are_all_reported_with_their_lines(in_tmp: Path) -> Non
     text = (
         HEAD
         + "rules:\n"
-        + _rule("a", "thred.depth > 0")  # line 5
-        + _rule("b", "thread.__class__")  # line 8
-        + _rule("c", action="allow", route="pr")  # rule at line 10
+        + rule("a", "thred.depth > 0")  # line 5
+        + rule("b", "thread.__class__")  # line 8
+        + rule("c", action="allow", route="pr")  # rule at line 10
     )
     (in_tmp / "compile.yaml").write_text(text, encoding="utf-8")
 
@@ -155,7 +131,7 @@ def test_problem_in_a_literal_block_condition_points_at_its_line() -> None:
         "    action: suppress\n"
     )
 
-    assert [("policy.unknown_name", 7, 11)] == _problems(text)
+    assert [("policy.unknown_name", 7, 11)] == problems(text)
 
 
 def test_problem_in_a_multi_line_template_points_at_its_line() -> None:
@@ -171,7 +147,7 @@ def test_problem_in_a_multi_line_template_points_at_its_line() -> None:
         "      {{ user }}\n"  # line 9
     )
 
-    assert [("policy.unknown_name", 9, 14)] == _problems(text)
+    assert [("policy.unknown_name", 9, 14)] == problems(text)
 
 
 @pytest.mark.parametrize(
@@ -213,7 +189,7 @@ def test_problem_in_a_multi_line_template_points_at_its_line() -> None:
             id="missing-name",
         ),
         pytest.param(
-            HEAD + "rules:\n" + _rule("a", action="supress"),
+            HEAD + "rules:\n" + rule("a", action="supress"),
             PolicySchemaError,
             [("policy.unknown_action", 6, 13)],
             "`supress` is not an action in rule `a`; use allow, rewrite, escalate or suppress",
@@ -248,7 +224,7 @@ def test_problem_in_a_multi_line_template_points_at_its_line() -> None:
             id="empty",
         ),
         pytest.param(
-            HEAD + "rules:\n" + _rule("a") + _rule("a"),
+            HEAD + "rules:\n" + rule("a") + rule("a"),
             PolicyError,
             [("policy.duplicate_rule", 7, 5)],
             "rule id `a` is used twice in this file",
@@ -262,14 +238,14 @@ def test_problem_in_a_multi_line_template_points_at_its_line() -> None:
             id="unknown-rule",
         ),
         pytest.param(
-            HEAD + "rules:\n" + _rule("a", action="rewrite"),
+            HEAD + "rules:\n" + rule("a", action="rewrite"),
             PolicySchemaError,
             [("policy.bad_value", 4, 5)],
             "a rule with action `rewrite` needs a `template`",
             id="rewrite-without-template",
         ),
         pytest.param(
-            HEAD + "rules:\n" + _rule("a", template="hi"),
+            HEAD + "rules:\n" + rule("a", template="hi"),
             PolicySchemaError,
             [("policy.bad_value", 4, 5)],
             "`template` is only for action `rewrite`",
@@ -283,16 +259,14 @@ def test_problem_in_a_multi_line_template_points_at_its_line() -> None:
             id="threshold-over-one",
         ),
         pytest.param(
-            HEAD + "rules:\n" + _rule("Bad_Id"),
+            HEAD + "rules:\n" + rule("Bad_Id"),
             PolicySchemaError,
             [("policy.bad_value", 4, 9)],
             "`rules[0].id` in rule `Bad_Id`: string should match pattern",
             id="bad-rule-id",
         ),
         pytest.param(
-            HEAD
-            + "rules:\n"
-            + _rule("a", action="rewrite", template="'{{ reply.text'"),
+            HEAD + "rules:\n" + rule("a", action="rewrite", template="'{{ reply.text'"),
             PolicyCompileError,
             [("policy.bad_template", 7, 15)],
             "syntax error in the template of rule `a`: unexpected end of template",
@@ -301,14 +275,14 @@ def test_problem_in_a_multi_line_template_points_at_its_line() -> None:
         pytest.param(
             HEAD
             + "rules:\n"
-            + _rule("a", action="rewrite", template="'{{ user.name }}'"),
+            + rule("a", action="rewrite", template="'{{ user.name }}'"),
             PolicyCompileError,
             [("policy.unknown_name", 7, 15)],
             "unknown name `user` in the template of rule `a`; templates read",
             id="template-unknown-name",
         ),
         pytest.param(
-            HEAD + "rules:\n" + _rule("a", action="escalate", message="'{{ secret }}'"),
+            HEAD + "rules:\n" + rule("a", action="escalate", message="'{{ secret }}'"),
             PolicyCompileError,
             [("policy.unknown_name", 7, 14)],
             "unknown name `secret` in the message of rule `a`; templates read "
@@ -318,14 +292,14 @@ def test_problem_in_a_multi_line_template_points_at_its_line() -> None:
         pytest.param(
             HEAD
             + "rules:\n"
-            + _rule("a", action="rewrite", template="'{{ reply.text | x }}'"),
+            + rule("a", action="rewrite", template="'{{ reply.text | x }}'"),
             PolicyCompileError,
             [("policy.unknown_filter", 7, 15)],
             "unknown filter `x` in the template of rule `a`",
             id="template-unknown-filter",
         ),
         pytest.param(
-            HEAD + "rules:\n" + _rule("a", action="allow", route="pr"),
+            HEAD + "rules:\n" + rule("a", action="allow", route="pr"),
             PolicyCompileError,
             [("policy.route_on_allow", 4, 5)],
             "rule `a` allows, so it cannot route to `pr`",
@@ -366,7 +340,7 @@ def test_problem_code(
             id="unknown-key",
         ),
         pytest.param(
-            HEAD + "rules:\n" + _rule("a", action="supress"),
+            HEAD + "rules:\n" + rule("a", action="supress"),
             "did you mean `suppress`?",
             id="unknown-action",
         ),
@@ -381,12 +355,12 @@ def test_problem_code(
             id="brand-key",
         ),
         pytest.param(
-            HEAD + "rules:\n" + _rule("a", "signals.sarcsm.detected"),
+            HEAD + "rules:\n" + rule("a", "signals.sarcsm.detected"),
             "did you mean `sarcasm`?",
             id="unknown-signal",
         ),
         pytest.param(
-            HEAD + "rules:\n" + _rule("a", "'thread.target.kind == \"retweat\"'"),
+            HEAD + "rules:\n" + rule("a", "'thread.target.kind == \"retweat\"'"),
             "did you mean `retweet`?",
             id="unknown-value",
         ),
@@ -403,7 +377,7 @@ def test_template_unknown_filter_message_follows_the_house_style() -> None:
     text = (
         HEAD
         + "rules:\n"
-        + _rule("a", action="rewrite", template="'{{ reply.text | lowr }}'")
+        + rule("a", action="rewrite", template="'{{ reply.text | lowr }}'")
     )
 
     with pytest.raises(PolicyCompileError) as info:
@@ -417,7 +391,7 @@ def test_template_unknown_filter_message_follows_the_house_style() -> None:
 def test_problem_format_has_help_on_its_own_line() -> None:
     with pytest.raises(PolicyError) as info:
         Policy.from_string(
-            HEAD + "rules:\n" + _rule("a", action="supress"), file="b.yaml"
+            HEAD + "rules:\n" + rule("a", action="supress"), file="b.yaml"
         )
 
     [problem] = info.value.problems
@@ -465,7 +439,7 @@ def test_extends_self_is_a_cycle(in_tmp: Path) -> None:
 
 
 def test_problem_in_a_parent_names_the_parent_file(in_tmp: Path) -> None:
-    (in_tmp / "base.yaml").write_text(HEAD + "rules:\n" + _rule("a", action="supress"))
+    (in_tmp / "base.yaml").write_text(HEAD + "rules:\n" + rule("a", action="supress"))
     (in_tmp / "child.yaml").write_text("replyguard: 1\nname: c\nextends: base.yaml\n")
 
     with pytest.raises(PolicyError) as info:
@@ -539,10 +513,10 @@ def test_extends_packaged_default_by_name() -> None:
     policy = Policy.from_string(
         HEAD + "extends: replyguard:default\nthresholds: {repeat: 0.5}\n"
         "disable: [no-reply-to-retweets]\nrules:\n"
-        + _rule(
+        + rule(
             "crowd-goes-to-a-person", "signals.chain.amplification >= 10", "suppress"
         )
-        + _rule("extra")
+        + rule("extra")
     )
 
     expected_ids = [r.id for r in default.rules if r.id != "no-reply-to-retweets"]
@@ -578,7 +552,7 @@ def test_packaged_policy_by_prefixed_name_through_from_file() -> None:
 
 # --- content hash -------------------------------------------------------------------
 
-HASHED = HEAD + "rules:\n" + _rule("a", "thread.depth > 0")
+HASHED = HEAD + "rules:\n" + rule("a", "thread.depth > 0")
 
 
 def test_content_hash_is_stable() -> None:
