@@ -66,6 +66,9 @@ class Guard:
         store: where replies sent are remembered (``None``: nothing is remembered).
         clock: returns the current time as an aware datetime; defaults to wall time.
         strict: re-raise failures inside a review instead of recording them (tests).
+        analyzer: an `Analyzer` of your own (a custom sarcasm model, another cache
+            size); by default one is built for the policy's lexicons and pipeline and
+            shared by every guard with the same ones. It is kept across `reload`.
     """
 
     def __init__(
@@ -75,6 +78,7 @@ class Guard:
         store: str | None = None,
         clock: Clock | None = None,
         strict: bool = False,
+        analyzer: Analyzer | None = None,
     ) -> None:
         if not isinstance(policy, Policy):
             raise InvalidArgument(
@@ -89,6 +93,11 @@ class Guard:
             raise InvalidArgument(
                 "clock must be a callable returning an aware datetime"
             )
+        if analyzer is not None and not isinstance(analyzer, Analyzer):
+            raise InvalidArgument(
+                f"analyzer must be an `Analyzer`, not `{type(analyzer).__name__}`"
+            )
+        self._analyzer = analyzer
         self._clock: Clock = clock or _wall_clock
         self._strict = strict
         self._lock = threading.Lock()
@@ -99,8 +108,9 @@ class Guard:
         brand = Brand.build(
             handles=policy.brand.handles,
             names=[*policy.brand.names, *policy.brand.aliases],
+            derive_names=policy.brand.derive_names,
         )
-        analyzer = analyzer_for(policy)
+        analyzer = self._analyzer or analyzer_for(policy)
         # one tuple, replaced whole: a review reads it once and never sees a mix
         self._state: tuple[Policy, Brand, Analyzer] = (policy, brand, analyzer)
 

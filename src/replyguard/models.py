@@ -173,7 +173,7 @@ class Post(BaseModel):
 
     id: PostId
     author: str = Field(min_length=1)
-    text: str
+    text: str = ""
     kind: PostKind
     created_at: datetime | None = None
     in_reply_to: PostId | None = None
@@ -190,6 +190,15 @@ class Post(BaseModel):
     @classmethod
     def _text_size(cls, text: str) -> str:
         return _check_text_size(text)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text_unless_missing(cls, data: Any) -> Any:
+        # a placeholder for a deleted or blocked post (`missing: true`) has no text
+        if isinstance(data, dict) and "text" not in data and not data.get("missing"):
+            msg = "text: field required (only a `missing: true` post may leave it out)"
+            raise ValueError(msg)
+        return data
 
     @field_validator("created_at")
     @classmethod
@@ -213,7 +222,8 @@ class Reply(BaseModel):
     """
     The reply a bot (or a person) proposes to send.
 
-    `Guard.review` also takes a plain string, which becomes ``Reply(text=...)``.
+    `Guard.review` and `Reply.model_validate` also take a plain string, which becomes
+    ``Reply(text=...)``.
     """
 
     model_config = _FROZEN
@@ -222,6 +232,11 @@ class Reply(BaseModel):
     links: tuple[str, ...] = ()
     media: tuple[Media, ...] = ()
     author: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: Any) -> Any:
+        return {"text": data} if isinstance(data, str) else data
 
     @field_validator("text")
     @classmethod

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from replyguard.analysis._context import AnalysisContext, Brand
 from replyguard.analysis.chain import analyze_chain
+from replyguard.errors import InvalidArgument
 from replyguard.models import (
     ChainSignals,
     LanguageSignals,
@@ -145,6 +146,13 @@ class Analyzer:
         from replyguard.analysis.sarcasm import analyze_sarcasm  # noqa: PLC0415
         from replyguard.analysis.tone import analyze_tone  # noqa: PLC0415
 
+        if not isinstance(thread, Thread) or not (  # type: ignore[redundant-expr]  # callers may pass anything
+            reply is None or isinstance(reply, Reply)
+        ):
+            raise InvalidArgument(
+                "Analyzer.analyze takes a `Thread` and a `Reply` (or None); "
+                "Guard.analyze also takes their JSON forms"
+            )
         ctx = AnalysisContext(
             thread=thread,
             reply=reply,
@@ -188,7 +196,13 @@ def _language(ctx: AnalysisContext) -> LanguageSignals:
     key = f"language:{target.lang}"
     guess = reading.memo.get(key)
     if guess is None:
-        guess = reading.memo[key] = detect_language(reading.text, hint=target.lang)
+        guess = detect_language(reading.text, hint=target.lang)
+        if target.lang and guess.lang not in COVERED_LANGUAGES:
+            # a platform's tag is a guess too: an English text tagged `es` is English
+            own = detect_language(reading.text)
+            if own.lang == "en" and own.confidence >= 0.5:
+                guess = own
+        reading.memo[key] = guess
     return trusted(
         LanguageSignals,
         lang=guess.lang,

@@ -28,6 +28,7 @@ class Brand:
     handles: frozenset[str] = frozenset()
     names: tuple[str, ...] = ()
     pattern: re.Pattern[str] | None = None
+    derive_names: bool = True
 
     @classmethod
     def build(
@@ -35,6 +36,7 @@ class Brand:
         *,
         handles: tuple[str, ...] | list[str] = (),
         names: tuple[str, ...] | list[str] = (),
+        derive_names: bool = True,
     ) -> Brand:
         """Return a brand from its handles and its names or aliases."""
         keys = frozenset(h.strip().lstrip("@").lower() for h in handles if h.strip())
@@ -48,7 +50,9 @@ class Brand:
             pattern = re.compile(
                 rf"(?<![\w@#]){'(?:' + alternatives + ')'}(?!\w)", re.IGNORECASE
             )
-        return cls(handles=keys, names=cleaned, pattern=pattern)
+        return cls(
+            handles=keys, names=cleaned, pattern=pattern, derive_names=derive_names
+        )
 
 
 @dataclass
@@ -86,7 +90,8 @@ class AnalysisContext:
         The policy's names, plus coined names read off the brand's handles
         (``@SkyLoftHelp`` -> "SkyLoft", ``@BeanStreetCares`` -> "BeanStreet").
         """
-        return names_pattern(self.brand.names, self.brand_handles)
+        handles = self.brand_handles if self.brand.derive_names else frozenset()
+        return names_pattern(self.brand.names, handles)
 
     def content(self, post: Post) -> str:
         """Return a post's comparable content, computed once per distinct text."""

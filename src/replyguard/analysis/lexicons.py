@@ -80,9 +80,14 @@ class Pattern:
     tokens: tuple[Mapping[str, Any], ...]
 
     @property
+    def tag_keys(self) -> frozenset[str]:
+        """Return the attributes the pattern reads that only a trained pipeline sets."""
+        return frozenset(key for token in self.tokens for key in token) & _TAG_KEYS
+
+    @property
     def needs_tags(self) -> bool:
         """Return whether the pattern reads tags only a trained pipeline sets."""
-        return any(key in _TAG_KEYS for token in self.tokens for key in token)
+        return bool(self.tag_keys)
 
 
 @dataclass(frozen=True)
@@ -104,8 +109,9 @@ class Lexicon:
         A removal takes out every term that reads the same once normalized
         (removing ``rip`` removes ``r.i.p`` too); `vocabulary` is the lexicon set's.
         """
-        terms = dict(self.terms)
         from replyguard.analysis.normalize import normalize  # noqa: PLC0415
+
+        terms = dict(self.terms)
 
         def key(phrase: str) -> str:  # what a phrase matches once normalized
             return normalize(phrase, vocabulary=vocabulary).text.casefold()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import threading
+import warnings
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from itertools import pairwise
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from replyguard.analysis._nlp import BLANK, load_pipeline
 from replyguard.analysis.lexicons import LexiconSet, packaged_lexicons
 from replyguard.analysis.normalize import Normalized, normalize
+from replyguard.errors import ReplyGuardWarning
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -208,6 +210,7 @@ class Reader:
         self._lock = threading.Lock()
         vocab = self.nlp.vocab
         tagged = bool(self.nlp.pipeline)
+        annotated = _annotations(self.nlp) if tagged else frozenset()
         self._phrases = PhraseMatcher(vocab, attr="LOWER")
         self._patterns = Matcher(vocab)
         self._keys: dict[int, tuple[str, float, str, bool]] = {}
@@ -230,8 +233,20 @@ class Reader:
                 self._phrases.add(key, docs)
                 self._keys[vocab.strings[key]] = (lexicon.name, weight, "", at_start)
             for index, pattern in enumerate(lexicon.patterns):
-                if pattern.needs_tags and not tagged:
-                    continue  # no tagger in this pipeline: the pattern could never match
+                missing = pattern.tag_keys - annotated
+                if missing:
+                    # spaCy's Matcher raises on every text for an attribute no
+                    # component sets: leave the pattern out, and say so when a
+                    # trained pipeline was asked for (blank never has tags)
+                    if tagged:
+                        warnings.warn(
+                            f"lexicon `{lexicon.name}` pattern {index} reads "
+                            f"{', '.join(sorted(missing))}, which pipeline "
+                            f"`{pipeline}` does not set; the pattern is left out",
+                            ReplyGuardWarning,
+                            stacklevel=2,
+                        )
+                    continue
                 tokens = [dict(t) for t in pattern.tokens]
                 at_start = bool(tokens[0].pop("IS_SENT_START", False))
                 key = f"{lexicon.name}#{index}"
@@ -489,6 +504,29 @@ def _stem(word: str) -> str:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)]
     return word
+
+
+def _annotations(nlp: Any) -> frozenset[str]:
+    """
+    Return the token attributes (POS, TAG, ...) a pipeline's components set.
+
+    What the components declare they assign, what they set on a probe sentence, and
+    what an attribute ruler's patterns set (it declares nothing).
+    """
+    found: set[str] = set()
+    for name, component in nlp.pipeline:
+        for assigned in nlp.get_pipe_meta(name).assigns:
+            found.add(assigned.rsplit(".", 1)[-1].upper())
+        for pattern in getattr(component, "patterns", ()) or ():
+            if isinstance(pattern, dict) and isinstance(pattern.get("attrs"), dict):
+                found.update(key.upper() for key in pattern["attrs"])
+    probe = nlp("This is a short test of what the pipeline sets.")
+    found.update(
+        attr
+        for attr in ("POS", "TAG", "MORPH", "LEMMA", "DEP")
+        if probe.has_annotation(attr)
+    )
+    return frozenset(found)
 
 
 def _stop_words() -> frozenset[str]:

@@ -220,10 +220,11 @@ def blend(rules: float, model: float | None) -> float:
     Return the sarcasm score from the rule score and the model's probability.
 
     In log-odds: ``logit(score) = logit(model) + logit(0.5 + rules / 2)``. With no
-    rule cue the model speaks alone; a strong cue (``/s``: 0.95) lifts any model
-    score above 0.9; the model (calibrated so that 0.5 is even odds) moves a weak
-    cue up or down. Measured on iSarcasmEval under cross-validation, this ranks
-    better than either part alone (see benchmarks/bench_signals.py).
+    rule cue the model speaks alone; a strong cue (``/s``: 0.95) lifts an even model
+    score (0.5) to 0.975 and a doubtful one (0.2) to 0.9; the model (calibrated so
+    that 0.5 is even odds) moves a weak cue up or down. Measured on iSarcasmEval
+    under cross-validation, this ranks better than either part alone (see
+    benchmarks/bench_signals.py).
     """
     if model is None:
         return rules

@@ -102,7 +102,10 @@ class Policy:
             mode=self.mode,
             thresholds=SimpleNamespace(**self.thresholds),
             brand=SimpleNamespace(
-                **{k: tuple(v) for k, v in self.brand.model_dump().items()}
+                **{
+                    k: tuple(v) if isinstance(v, list) else v
+                    for k, v in self.brand.model_dump().items()
+                }
             ),
         )
         self._match, self._rule_functions = _build_code(self.rules, self.name)
@@ -451,6 +454,10 @@ def _lexicon_changes(merged: MergedPolicy) -> dict[str, LexiconChange]:
                 )
             except ConfigurationError:
                 continue
+            # in order, parent first: a child can take back what a parent added
+            for term in parsed.remove:
+                for phrase in [p for p in add if p == term.casefold()]:
+                    del add[phrase]
             add.update(parsed.add)
             remove.extend(parsed.remove)
         changes[name] = LexiconChange(add=add, remove=tuple(remove))

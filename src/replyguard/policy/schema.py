@@ -106,6 +106,14 @@ class BrandSpec(BaseModel):
     products: StrList = Field(
         default_factory=list, description="Product names the brand sells."
     )
+    derive_names: bool = Field(
+        default=True,
+        description=(
+            "Also count names read off the brand's handles (`@SkyLoftHelp` -> "
+            "`SkyLoft`) as addressing the brand. Turn off when a handle's stem is an "
+            "ordinary word (`@AppleSupport` -> `apple`)."
+        ),
+    )
 
 
 class RuleSpec(BaseModel):
@@ -175,7 +183,7 @@ class LexiconChangeSpec(BaseModel):
     add: list[str] | dict[Literal["strong", "medium", "weak"], list[str]] = Field(
         default_factory=list,
         description=(
-            "Phrases to add (weight medium), or a mapping of strength "
+            "Phrases to add (weight strong), or a mapping of strength "
             "(strong, medium, weak) to phrases."
         ),
     )
