@@ -266,7 +266,13 @@ def cmd_train(args: argparse.Namespace) -> int:
             return model_cues(reader.read(text))
 
     scorer, report = train_scorer(
-        examples, signal=args.signal, cue_features=cues, folds=args.folds
+        examples,
+        signal=args.signal,
+        cue_features=cues,
+        folds=args.folds,
+        seed=args.seed,
+        max_features=args.max_features or None,
+        metadata={"data": Path(args.data).name, "trained_by": "replyguard train"},
     )
     scorer.save(args.out)
     out = _out()
@@ -453,6 +459,13 @@ def _parser() -> argparse.ArgumentParser:
         "--label-column", default="sarcastic", help="0/1 labels (default: sarcastic)"
     )
     train.add_argument("--folds", type=int, default=5, help="cross-validation folds")
+    train.add_argument("--seed", type=int, default=0, help="fold shuffling seed")
+    train.add_argument(
+        "--max-features",
+        type=int,
+        default=5000,
+        help="keep the N largest weights (0: all; the shipped model keeps 5000)",
+    )
     train.add_argument(
         "--with-cues",
         action="store_true",
