@@ -349,3 +349,53 @@ def test_train_bad_csv_names_the_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert 2 == code
     assert "bad.csv:3" in err
+
+
+def test_demo_reviews_each_event_at_its_own_time(capsys):
+    code = main(["demo", "--json"])
+
+    out = capsys.readouterr().out
+    assert 0 == code
+    ages = [
+        record["decision"]["signals"]["chain"]["target_age"]
+        for record in json.loads(out)
+    ]
+    assert 16 == len(ages)
+    assert all(age is None or 0 <= age < 7 * 24 * 3600 for age in ages)
+
+
+def test_review_at_a_given_time_measures_the_age_from_it(thread_file, capsys):
+    code = main(
+        [
+            "review",
+            str(thread_file),
+            "--reply",
+            "hi",
+            "--json",
+            "--at",
+            "2013-07-10T15:03:00Z",
+        ]
+    )
+
+    out = capsys.readouterr().out
+    assert 0 == code
+    assert 3600.0 == json.loads(out)["signals"]["chain"]["target_age"]
+
+
+def test_review_at_a_bad_time_is_one_clear_line(thread_file, capsys):
+    code = main(["review", str(thread_file), "--reply", "hi", "--at", "yesterday"])
+
+    assert 2 == code
+    assert "--at: `yesterday` is not an ISO 8601 time" in capsys.readouterr().err
+
+
+def test_train_into_a_missing_directory_is_one_clear_line(tmp_path, capsys):
+    data = tmp_path / "d.csv"
+    data.write_text("tweet,sarcastic\nok,0\n", encoding="utf-8")
+
+    code = main(
+        ["train", "--data", str(data), "--out", str(tmp_path / "no" / "m.json")]
+    )
+
+    assert 2 == code
+    assert "no such directory" in capsys.readouterr().err

@@ -15,6 +15,7 @@ import sys
 import textwrap
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -56,10 +57,21 @@ def _read_json(path: str) -> Any:
         ) from None
 
 
-def _guard(policy: str | None) -> Any:
+def _guard(policy: str | None, clock: Any = None) -> Any:
     from replyguard.guard import Guard  # noqa: PLC0415 - keep `--help` fast
 
-    return Guard.from_file(policy) if policy else Guard.default()
+    if policy:
+        return Guard.from_file(policy, clock=clock)
+    return Guard.default(clock=clock)
+
+
+def _at(text: str, where: str) -> datetime:
+    """Return an ISO time as an aware datetime (naive means UTC)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise _UserError(f"{where}: `{text}` is not an ISO 8601 time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _wrap(text: str, indent: int, width: int = 100, *, hang: int = 0) -> str:
@@ -218,7 +230,8 @@ def cmd_review(args: argparse.Namespace) -> int:
         data = data["thread"]
     if reply is None:
         raise _UserError("give the proposed reply with --reply TEXT")
-    guard = _guard(args.policy)
+    at = _at(args.at, "--at") if args.at else None
+    guard = _guard(args.policy, clock=(lambda: at) if at is not None else None)
     try:
         if args.explain:
             explanation = guard.explain(reply, data)
@@ -255,6 +268,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
     except InvalidInput as exc:
         raise _UserError("\n".join(exc.problems)) from None
+    if args.with_cues and args.signal != "sarcasm":
+        raise _UserError("--with-cues is for --signal sarcasm (the only rule cues)")
+    out_dir = Path(args.out).resolve().parent
+    if not out_dir.is_dir():
+        raise _UserError(f"{args.out}: no such directory `{out_dir}`")
     cues = None
     if args.signal == "sarcasm" and args.with_cues:
         from replyguard.analysis import Analyzer  # noqa: PLC0415
@@ -274,7 +292,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         max_features=args.max_features or None,
         metadata={"data": Path(args.data).name, "trained_by": "replyguard train"},
     )
-    scorer.save(args.out)
+    try:
+        scorer.save(args.out)
+    except OSError as exc:
+        raise _UserError(f"{args.out}: cannot write the model: {exc}") from None
     out = _out()
     out.write(report.format() + "\n")
     out.write(f"wrote {args.out} ({len(scorer.weights)} weights)\n")
@@ -347,7 +368,9 @@ def _demo_events(path: str | None) -> Iterator[tuple[int, dict[str, Any]]]:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Replay the 2013 retweet storm through a policy, post by post."""
-    guard = _guard(args.policy)
+    # the guard's clock follows the stream: each event is reviewed at its own time
+    now: list[datetime] = [datetime.now(UTC)]
+    guard = _guard(args.policy, clock=lambda: now[0])
     out = _out()
     counts: Counter[str] = Counter()
     naive: Counter[str] = Counter()
@@ -359,6 +382,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"replyguard reviews each proposed reply with policy `{guard.policy.name}`.\n\n"
         )
     for number, event in _demo_events(args.stream):
+        if event.get("at"):
+            now[0] = _at(str(event["at"]), f"event {number}: at")
         try:
             decision = guard.review(event["reply"], event["thread"], record=True)
         except InvalidInput as exc:
@@ -436,6 +461,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     review.add_argument(
         "--json", action="store_true", help="print the decision as JSON"
+    )
+    review.add_argument(
+        "--at",
+        help="review as of this ISO time (default: now); ages are measured from it",
     )
     review.add_argument(
         "--explain",

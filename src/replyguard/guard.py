@@ -67,8 +67,9 @@ class Guard:
         clock: returns the current time as an aware datetime; defaults to wall time.
         strict: re-raise failures inside a review instead of recording them (tests).
         analyzer: an `Analyzer` of your own (a custom sarcasm model, another cache
-            size); by default one is built for the policy's lexicons and pipeline and
-            shared by every guard with the same ones. It is kept across `reload`.
+            size), built with the policy's ``lexicons`` and ``nlp_pipeline`` (else
+            `ConfigurationError`); by default one is built for them and shared by
+            every guard with the same ones. It is kept across `reload`.
     """
 
     def __init__(
@@ -111,6 +112,14 @@ class Guard:
             derive_names=policy.brand.derive_names,
         )
         analyzer = self._analyzer or analyzer_for(policy)
+        if analyzer.lexicon_changes != policy.lexicons or (
+            analyzer.pipeline != policy.nlp_pipeline
+        ):
+            raise ConfigurationError(
+                "the analyzer was built for other lexicons or another pipeline than "
+                f"policy `{policy.name}` asks for; build it with "
+                "Analyzer(lexicons=policy.lexicons, pipeline=policy.nlp_pipeline, ...)"
+            )
         # one tuple, replaced whole: a review reads it once and never sees a mix
         self._state: tuple[Policy, Brand, Analyzer] = (policy, brand, analyzer)
 
@@ -494,7 +503,7 @@ def _escalation(
     by_rule = {reason.rule: reason.message for reason in reasons}
     summary = (
         f"{target.kind.capitalize()} {target.id} by {target.author}: "
-        + "; ".join(f"{r.id}: {by_rule.get(r.id, '')}" for r in rules)
+        + "; ".join(f"{r.id}: {by_rule.get(r.id, '').rstrip('.')}" for r in rules)
     )
     priority = lead.priority or policy.routes.get(lead.route or "", "normal")
     return Escalation(

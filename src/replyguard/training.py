@@ -13,6 +13,7 @@ scoring with a trained model, never needs it.
 from __future__ import annotations
 
 import csv
+import math
 import re
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -479,7 +480,8 @@ def train_scorer(
         scale, shift = 1.0, 0.0
     scores = 1.0 / (1.0 + sk.np.exp(-(scale * margins + shift)))
     threshold, _ = _best_threshold(sk, labels, scores)
-    threshold = _round(threshold, 4)
+    # round down: a threshold rounded up past an example's score would lose it
+    threshold = math.floor(threshold * 10_000) / 10_000
     at_threshold = _metrics(sk, labels, scores, threshold)
     at_half = _metrics(sk, labels, scores, 0.5)
     positives = sum(labels)

@@ -13,7 +13,7 @@ from replyguard.analysis import Analyzer
 from replyguard.analysis.lexicons import Lexicon, LexiconSet, Pattern, packaged_lexicons
 from replyguard.analysis.reader import Reader
 from replyguard.analysis.scorer import LinearScorer
-from replyguard.errors import InvalidArgument, ReplyGuardWarning
+from replyguard.errors import ConfigurationError, InvalidArgument, ReplyGuardWarning
 from replyguard.policy import Policy
 
 EXTENDS = "replyguard: 1\nname: t\nextends: [replyguard:default]\n"
@@ -164,3 +164,13 @@ def test_a_missing_post_needs_no_text_but_others_do() -> None:
         Thread.model_validate(
             {"posts": [{"id": "1", "author": "@a", "kind": "original"}]}
         )
+
+
+def test_a_guard_refuses_an_analyzer_built_for_other_lexicons() -> None:
+    policy = Policy.from_string(EXTENDS + "lexicons:\n  grief: {add: [probate]}\n")
+
+    with pytest.raises(ConfigurationError, match="other lexicons or another pipeline"):
+        Guard(policy, analyzer=Analyzer(sarcasm_model=None))
+    fitted = Analyzer(lexicons=policy.lexicons, pipeline=policy.nlp_pipeline)
+    text = "@Acme how long does probate take with you?"
+    assert Guard(policy, analyzer=fitted).analyze(_thread(text)).tone.grief >= 0.5

@@ -91,6 +91,8 @@ class Analyzer:
         from replyguard.analysis.reader import Reader  # noqa: PLC0415 - spaCy is lazy
         from replyguard.analysis.scorer import LinearScorer  # noqa: PLC0415
 
+        self.lexicon_changes: dict[str, LexiconChange] = dict(lexicons or {})
+        self.pipeline = pipeline
         lexicon_set: LexiconSet = packaged_lexicons().changed(lexicons or {})
         self.reader: Reader = Reader(
             lexicon_set, pipeline=pipeline, cache_size=cache_size

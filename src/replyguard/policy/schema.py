@@ -180,7 +180,7 @@ class LexiconChangeSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    add: list[str] | dict[Literal["strong", "medium", "weak"], list[str]] = Field(
+    add: list[str] | dict[str, list[str]] = Field(
         default_factory=list,
         description=(
             "Phrases to add (weight strong), or a mapping of strength "
