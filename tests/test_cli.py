@@ -399,3 +399,14 @@ def test_train_into_a_missing_directory_is_one_clear_line(tmp_path, capsys):
 
     assert 2 == code
     assert "no such directory" in capsys.readouterr().err
+
+
+def test_demo_explain_marks_the_evidence_of_each_event(capsys):
+    code = main(["demo", "--explain"])
+
+    out = capsys.readouterr().out
+    assert 0 == code
+    assert 16 == out.count("\nsignals:\n")
+    assert "evidence in post 1 by @chalk_walker:" in out
+    assert "[[foreclosures]]" in out
+    assert "tone.activism: activism:foreclosures" in out

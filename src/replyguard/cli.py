@@ -425,6 +425,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         out.write(f"          replyguard: {verdict}\n")
         for reason in decision.reasons:
             out.write(_wrap(f"- {reason.rule}: {reason.message}", 12, hang=2) + "\n")
+        if args.explain:
+            from replyguard._inputs import thread_from  # noqa: PLC0415
+
+            _print_signals(decision, thread_from(event["thread"]), out)
         out.write("\n")
     if args.json:
         out.write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
@@ -518,6 +522,11 @@ def _parser() -> argparse.ArgumentParser:
         "--stream", help="another stream file (JSON Lines of at/thread/reply)"
     )
     demo.add_argument("--json", action="store_true", help="print the decisions as JSON")
+    demo.add_argument(
+        "--explain",
+        action="store_true",
+        help="also show every signal, with its evidence marked in the posts",
+    )
     demo.set_defaults(func=cmd_demo)
     return parser
 
