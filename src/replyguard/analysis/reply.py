@@ -19,6 +19,7 @@ The reply analyzer (``reply.v1``): the proposed reply, read against the thread.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
@@ -76,7 +77,6 @@ def analyze_reply(ctx: AnalysisContext) -> ReplySignals:
     if reply is None:
         return ReplySignals()
     text = reply.text
-    mentions = tuple(m.group(0) for m in HANDLE.finditer(text))
     evidence: list[Evidence] = []
     repeats = 0.0
     body = strip_handles(text)
@@ -96,12 +96,7 @@ def analyze_reply(ctx: AnalysisContext) -> ReplySignals:
     assert reading is not None  # noqa: S101 - there is a reply
     target = ctx.thread.target_post
     target_reading = None if target.missing else ctx.reading(target)
-
-    cheer, hits = lexicon_score(reading, "cheer")
-    if reading.exclamations:
-        cheer = 1.0 - (1.0 - cheer) * (0.7 if reading.exclamations == 1 else 0.5)
-    if cheer >= 0.3:
-        evidence.extend(_evidence("reply.cheer", None, hits[:3]))
+    own = _own(reading)
 
     overlap = 0.0
     off_topic = 0.0
@@ -120,10 +115,65 @@ def analyze_reply(ctx: AnalysisContext) -> ReplySignals:
                         text=" ".join(sorted(shared)[:8]),
                     )
                 )
-    stock, stock_hits = lexicon_score(reading, "generic_reply")
-    generic = stock * (1.0 - overlap)
+    generic = own.stock * (1.0 - overlap)
     if generic >= 0.3:
-        evidence.extend(_evidence("reply.generic", None, stock_hits[:3]))
+        evidence.extend(own.stock_evidence)
+    evidence.extend(own.evidence)
+
+    echoes = 0.0
+    if target_reading is not None:
+        echoes = _echoes(ctx, reading, target, target_reading, evidence)
+
+    return trusted(
+        ReplySignals,
+        length=len(text),
+        mentions=own.mentions,
+        repeats_brand_post=round(repeats, 4),
+        generic=round(generic, 4),
+        cheer=own.cheer,
+        asks_for_private_data=own.asks,
+        pii=own.pii,
+        pii_kinds=own.pii_kinds,
+        echoes_user_text=round(echoes, 4),
+        claims=own.claims,
+        off_topic=round(off_topic, 4),
+        hostility=own.hostility,
+        evidence=tuple(evidence),
+    )
+
+
+class _Own(NamedTuple):
+    """What a reply's text says on its own, whatever thread it lands in."""
+
+    mentions: tuple[str, ...]
+    cheer: float
+    stock: float
+    stock_evidence: tuple[Evidence, ...]
+    asks: float
+    pii: float
+    pii_kinds: tuple[str, ...]
+    hostility: float
+    claims: float
+    evidence: tuple[Evidence, ...]
+
+
+def _own(reading: Reading) -> _Own:
+    """Return the thread-free reply signals, computed once per reply text."""
+    found: _Own | None = reading.memo.get("reply")
+    if found is None:
+        found = reading.memo["reply"] = _read_own(reading)
+    return found
+
+
+def _read_own(reading: Reading) -> _Own:
+    text = reading.text
+    evidence: list[Evidence] = []
+    cheer, hits = lexicon_score(reading, "cheer")
+    if reading.exclamations:
+        cheer = 1.0 - (1.0 - cheer) * (0.7 if reading.exclamations == 1 else 0.5)
+    if cheer >= 0.3:
+        evidence.extend(_evidence("reply.cheer", None, hits[:3]))
+    stock, stock_hits = lexicon_score(reading, "generic_reply")
 
     asks = 0.0
     private = reading.get("private_data_ask")
@@ -147,10 +197,6 @@ def analyze_reply(ctx: AnalysisContext) -> ReplySignals:
             )
         )
 
-    echoes = 0.0
-    if target_reading is not None:
-        echoes = _echoes(ctx, reading, target, target_reading, evidence)
-
     from replyguard.analysis.tone import _hostility  # noqa: PLC0415 - shared scorer
 
     hostility, hostile_hits = _hostility(reading)
@@ -160,21 +206,16 @@ def analyze_reply(ctx: AnalysisContext) -> ReplySignals:
     claims, claim_hits = lexicon_score(reading, "claims")
     if claims >= 0.3:
         evidence.extend(_evidence("reply.claims", None, claim_hits[:3]))
-
-    return trusted(
-        ReplySignals,
-        length=len(text),
-        mentions=mentions,
-        repeats_brand_post=round(repeats, 4),
-        generic=round(generic, 4),
+    return _Own(
+        mentions=tuple(m.group(0) for m in HANDLE.finditer(text)),
         cheer=round(cheer, 4),
-        asks_for_private_data=asks,
+        stock=stock,
+        stock_evidence=tuple(_evidence("reply.generic", None, stock_hits[:3])),
+        asks=asks,
         pii=pii,
         pii_kinds=tuple(dict.fromkeys(kinds)),
-        echoes_user_text=round(echoes, 4),
-        claims=round(claims, 4),
-        off_topic=round(off_topic, 4),
         hostility=round(hostility, 4),
+        claims=round(claims, 4),
         evidence=tuple(evidence),
     )
 
