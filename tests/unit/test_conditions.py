@@ -472,7 +472,7 @@ def _matches(condition: str, thread: Thread, reply: str = "hi there") -> bool:
         ),
         pytest.param("thread.posts | length == 2", REPLY_CHAIN, True, id="length"),
         pytest.param(
-            "policy.thresholds.sarcasm == 0.5", LONE, True, id="default-threshold"
+            "policy.thresholds.sarcasm == 0.45", LONE, True, id="default-threshold"
         ),
         pytest.param(
             'thread.target.kind in ["reply", "quote"]', REPLY_CHAIN, True, id="in"

@@ -33,7 +33,7 @@ def test_minimal_policy_loads() -> None:
     assert ["no-retweets"] == [r.id for r in policy.rules]
     assert Action.SUPPRESS == policy.rules[0].action
     assert "<string>:5:11" == policy.rules[0].location
-    assert {"sarcasm": 0.5} == policy.thresholds
+    assert {"sarcasm": 0.45} == policy.thresholds
 
 
 def test_numeric_version_becomes_text() -> None:

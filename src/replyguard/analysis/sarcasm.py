@@ -167,7 +167,7 @@ def analyze_sarcasm(
     rules = _noisy_or([weight for _, weight, _ in cues])
     model = model_score if model_score is not None else 0.0
     score = blend(rules, model_score)
-    threshold = ctx.thresholds.get("sarcasm", 0.5)
+    threshold = ctx.thresholds.get("sarcasm", 0.45)
     evidence = []
     shown = [c for c in sorted(cues, key=lambda c: -c[1]) if c[1] > 0][:6]
     shown += [c for c in cues if c[1] == 0]  # companions (the situation praised)

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_THRESHOLDS", "CompiledRule", "Policy"]
 
-DEFAULT_THRESHOLDS: dict[str, float] = {"sarcasm": 0.5}
+DEFAULT_THRESHOLDS: dict[str, float] = {"sarcasm": 0.45}
 """Thresholds every policy has unless it sets its own."""
 
 MatchFunction = Callable[[Thread, Reply, Signals, Any, Any], list[int]]
