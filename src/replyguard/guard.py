@@ -393,9 +393,22 @@ class Guard:
         )
         escalation = None
         if action is Action.ESCALATE or any(r.asks_person for r in matched or []):
+            # the rules that did match still say who should look (legal, crisis...)
+            asking = [r for r in matched or [] if r.asks_person and r.route]
+            lead = max(
+                asking,
+                key=lambda r: (_PRIORITY_RANK.get(r.priority or "normal", 1), -r.index),
+                default=None,
+            )
+            route = lead.route if lead is not None and lead.route else "social-care"
+            priority = max(
+                "high",
+                (lead.priority or policy.routes.get(route, "high")) if lead else "high",
+                key=lambda p: _PRIORITY_RANK.get(p, 1),
+            )
             escalation = Escalation(
-                route="social-care",
-                priority="high",
+                route=route,
+                priority=priority,
                 summary=f"review of a reply to post {thread.target_post.id} by "
                 f"{thread.target_post.author} failed: {errors[0].message}"[:500],
                 proposed_reply=reply.text,

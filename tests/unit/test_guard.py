@@ -825,3 +825,34 @@ def test_reviews_from_many_threads_agree(default: Guard) -> None:
         results = list(pool.map(run, range(8)))
 
     assert [expected] * 8 == results
+
+
+def test_a_failed_review_still_routes_to_the_team_a_matched_rule_names() -> None:
+    guard = _guard(
+        _policy(
+            _rule("lawyers", "'true'", "escalate", route="legal", priority="urgent"),
+            _rule("broken", "1 // thread.depth > 0", "suppress"),
+        )
+    )
+
+    decision = guard.review("hello", ADDRESSED)
+
+    assert Action.ESCALATE == decision.action
+    assert ["evaluate"] == [e.stage for e in decision.errors]
+    assert decision.escalation is not None
+    assert ("legal", "urgent") == (
+        decision.escalation.route,
+        decision.escalation.priority,
+    )
+
+
+def test_a_failed_review_with_no_rule_asking_goes_to_social_care() -> None:
+    guard = _guard(_policy(_rule("broken", "1 // thread.depth > 0", "suppress")))
+
+    decision = guard.review("hello", ADDRESSED)
+
+    assert decision.escalation is not None
+    assert ("social-care", "high") == (
+        decision.escalation.route,
+        decision.escalation.priority,
+    )
