@@ -1,0 +1,138 @@
+"""
+The store contract: the small set of operations the guard's memory needs.
+
+Everything the state step does (limits, crowds, the storm breaker, pauses) is built
+from these operations, so that each backend implements only them, atomically:
+
+- `reserve`: the check-and-record of a limit, in one atomic step. Count the members
+  of `key` whose time is within ``(now - window, now]``; when that count is below
+  `limit`, add `member` at time `now` and allow; otherwise refuse. Two workers racing
+  for the last slot: exactly one is allowed.
+- `add`: record a member without a limit (a reply sent without review, an inbound
+  post counted for the storm breaker).
+- `release`: take a member back (the send failed: ``guard.forget(decision)``).
+- `count` and `recent`: read a key within a window (recent: newest first, the member
+  and its time), for near-duplicate comparison and storm rates.
+- `set_flag` / `get_flag`: a small value that expires (a pause, a breaker state),
+  shared by every worker.
+
+Times are POSIX seconds (floats) from the guard's clock, never the store's: a replay of
+yesterday's traffic behaves as it did. Keys expire by themselves once their window
+(``ttl``) has passed. Members are strings; a member added twice to one key is one
+member (the later time wins).
+
+Every failure of the backend (down, locked, corrupt) raises `StoreError` naming the
+backend; the guard turns it into the policy's ``on_error`` action.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+__all__ = ["AsyncStore", "Reservation", "Store"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """The answer of `Store.reserve`: allowed or not, and the count it saw (before adding)."""
+
+    allowed: bool
+    count: int
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A synchronous store. Implementations: memory, SQLite, Redis."""
+
+    url: str
+    """Where the store lives (``memory://``, ``sqlite:///path.db``, ``redis://...``)."""
+
+    def reserve(
+        self, key: str, member: str, *, now: float, window: float, limit: int
+    ) -> Reservation:
+        """Atomically add `member` to `key` unless `limit` members are within `window`."""
+        ...
+
+    def add(self, key: str, member: str, *, now: float, ttl: float) -> None:
+        """Record `member` in `key` at `now`; the key may expire `ttl` seconds later."""
+        ...
+
+    def release(self, key: str, member: str) -> bool:
+        """Take `member` out of `key`; return whether it was there."""
+        ...
+
+    def count(self, key: str, *, now: float, window: float) -> int:
+        """Return how many members of `key` are within ``(now - window, now]``."""
+        ...
+
+    def recent(
+        self, key: str, *, now: float, window: float, limit: int = 50
+    ) -> list[tuple[str, float]]:
+        """Return up to `limit` members within the window, newest first, with times."""
+        ...
+
+    def set_flag(self, name: str, value: str, *, now: float, ttl: float | None) -> None:
+        """Set a shared flag; it reads as unset `ttl` seconds after `now` (None: never)."""
+        ...
+
+    def get_flag(self, name: str, *, now: float) -> str | None:
+        """Return a flag's value, or None when unset or expired."""
+        ...
+
+    def clear(self) -> None:
+        """Remove everything this store holds (tests, and `replyguard` admin tools)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and files."""
+        ...
+
+
+@runtime_checkable
+class AsyncStore(Protocol):
+    """The asyncio twin of `Store`: the same operations, awaited."""
+
+    url: str
+
+    async def reserve(
+        self, key: str, member: str, *, now: float, window: float, limit: int
+    ) -> Reservation:
+        """See `Store.reserve`."""
+        ...
+
+    async def add(self, key: str, member: str, *, now: float, ttl: float) -> None:
+        """See `Store.add`."""
+        ...
+
+    async def release(self, key: str, member: str) -> bool:
+        """See `Store.release`."""
+        ...
+
+    async def count(self, key: str, *, now: float, window: float) -> int:
+        """See `Store.count`."""
+        ...
+
+    async def recent(
+        self, key: str, *, now: float, window: float, limit: int = 50
+    ) -> list[tuple[str, float]]:
+        """See `Store.recent`."""
+        ...
+
+    async def set_flag(
+        self, name: str, value: str, *, now: float, ttl: float | None
+    ) -> None:
+        """See `Store.set_flag`."""
+        ...
+
+    async def get_flag(self, name: str, *, now: float) -> str | None:
+        """See `Store.get_flag`."""
+        ...
+
+    async def clear(self) -> None:
+        """See `Store.clear`."""
+        ...
+
+    async def aclose(self) -> None:
+        """See `Store.close`."""
+        ...

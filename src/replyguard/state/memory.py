@@ -1,0 +1,295 @@
+"""
+The in-process store: dictionaries behind one lock.
+
+`MemoryStore` is the default store. It is exact within one process (every operation
+holds a `threading.Lock`) and shares nothing with other processes: run several
+workers on SQLite or Redis instead.
+
+Each key keeps its members twice: by name (their time) and sorted by time, so that a
+count or a reservation costs a binary search, however busy the key (an inbound storm
+of ten thousand posts). A key remembers the longest ttl it was written with (the
+window of a reservation, the ttl of an add); members older than that, on the guard's
+clock, are dropped when the key is next written, and every key is swept now and then.
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_left, bisect_right, insort
+
+from replyguard.state._protocol import Reservation
+
+__all__ = ["AsyncMemoryStore", "MemoryStore"]
+
+_SWEEP_EVERY = 1024
+"""Writes between two sweeps of every key for expired members and flags."""
+
+
+def _time(item: tuple[float, str]) -> float:
+    return item[0]
+
+
+class _Key:
+    """The members of one key: by name, and as ``(at, member)`` pairs sorted by time."""
+
+    __slots__ = ("at", "order", "ttl")
+
+    def __init__(self) -> None:
+        self.at: dict[str, float] = {}
+        self.order: list[tuple[float, str]] = []
+        self.ttl = 0.0
+
+    def put(self, member: str, now: float, ttl: float) -> None:
+        self.remove(member)
+        self.at[member] = now
+        insort(self.order, (now, member))
+        self.ttl = max(self.ttl, ttl)
+
+    def remove(self, member: str) -> bool:
+        at = self.at.pop(member, None)
+        if at is None:
+            return False
+        del self.order[bisect_left(self.order, (at, member))]
+        return True
+
+    def expire(self, now: float) -> None:
+        """Drop the members whose time is `ttl` or more before `now`."""
+        end = bisect_right(self.order, now - self.ttl, key=_time)
+        for _, member in self.order[:end]:
+            del self.at[member]
+        del self.order[:end]
+
+    def span(self, now: float, window: float) -> tuple[int, int]:
+        """Return the slice of `order` within ``(now - window, now]``."""
+        low = bisect_right(self.order, now - window, key=_time)
+        high = bisect_right(self.order, now, key=_time)
+        return low, max(low, high)
+
+
+class MemoryStore:
+    """
+    A `Store` held in this process's memory (``memory://``).
+
+    Thread-safe; not shared between processes. Never raises `StoreError`.
+    """
+
+    url: str = "memory://"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._keys: dict[str, _Key] = {}
+        # name -> (value, expires or None)
+        self._flags: dict[str, tuple[str, float | None]] = {}
+        self._writes = 0
+
+    def __repr__(self) -> str:
+        return f"MemoryStore(keys={len(self._keys)}, flags={len(self._flags)})"
+
+    def _written(self, key: str, now: float) -> _Key:
+        """Return `key` (created when missing) without its expired members."""
+        self._writes += 1
+        if self._writes % _SWEEP_EVERY == 0:
+            self._sweep(now)
+        found = self._keys.get(key)
+        if found is None:
+            found = self._keys[key] = _Key()
+        else:
+            found.expire(now)
+        return found
+
+    def _sweep(self, now: float) -> None:
+        for name, found in list(self._keys.items()):
+            found.expire(now)
+            if not found.at:
+                del self._keys[name]
+        for name in [
+            n for n, (_, exp) in self._flags.items() if exp is not None and exp <= now
+        ]:
+            del self._flags[name]
+
+    def reserve(
+        self, key: str, member: str, *, now: float, window: float, limit: int
+    ) -> Reservation:
+        """
+        Atomically add `member` to `key` unless `limit` members are within `window`.
+
+        Args:
+            key: what is limited (a thread, a crowd, a text fingerprint).
+            member: what is recorded (a decision id).
+            now: the guard's time, POSIX seconds.
+            window: the limit's window in seconds; the member expires after it.
+            limit: how many members the window may hold.
+        """
+        with self._lock:
+            found = self._written(key, now)
+            low, high = found.span(now, window)
+            seen = high - low
+            if seen >= limit:
+                return Reservation(allowed=False, count=seen)
+            found.put(member, now, window)
+            return Reservation(allowed=True, count=seen)
+
+    def add(self, key: str, member: str, *, now: float, ttl: float) -> None:
+        """
+        Record `member` in `key` at `now`, without a limit.
+
+        Args:
+            key: where to record it.
+            member: what to record; recorded again, it takes the new time.
+            now: the guard's time, POSIX seconds.
+            ttl: seconds after which the member may be forgotten.
+        """
+        with self._lock:
+            self._written(key, now).put(member, now, ttl)
+
+    def release(self, key: str, member: str) -> bool:
+        """
+        Take `member` out of `key`; return whether it was there.
+
+        Args:
+            key: where it was recorded.
+            member: what to take back.
+        """
+        with self._lock:
+            found = self._keys.get(key)
+            if found is None or not found.remove(member):
+                return False
+            if not found.at:
+                del self._keys[key]
+            return True
+
+    def count(self, key: str, *, now: float, window: float) -> int:
+        """
+        Return how many members of `key` are within ``(now - window, now]``.
+
+        Args:
+            key: the key to read.
+            now: the guard's time, POSIX seconds.
+            window: seconds back from `now`.
+        """
+        with self._lock:
+            found = self._keys.get(key)
+            if found is None:
+                return 0
+            low, high = found.span(now, window)
+            return high - low
+
+    def recent(
+        self, key: str, *, now: float, window: float, limit: int = 50
+    ) -> list[tuple[str, float]]:
+        """
+        Return up to `limit` members within the window, newest first, with their times.
+
+        Members recorded at the same time come in reverse order of their text, as in
+        Redis.
+
+        Args:
+            key: the key to read.
+            now: the guard's time, POSIX seconds.
+            window: seconds back from `now`.
+            limit: the most members to return.
+        """
+        with self._lock:
+            found = self._keys.get(key)
+            if found is None or limit <= 0:
+                return []
+            low, high = found.span(now, window)
+            newest = found.order[max(low, high - limit) : high]
+        return [(member, at) for at, member in reversed(newest)]
+
+    def set_flag(self, name: str, value: str, *, now: float, ttl: float | None) -> None:
+        """
+        Set a shared flag.
+
+        Args:
+            name: the flag's name (flags and keys are separate namespaces).
+            value: its value.
+            now: the guard's time, POSIX seconds.
+            ttl: seconds after `now` when it reads as unset; None: never.
+        """
+        with self._lock:
+            self._flags[name] = (value, None if ttl is None else now + ttl)
+
+    def get_flag(self, name: str, *, now: float) -> str | None:
+        """
+        Return a flag's value, or None when unset or expired.
+
+        Args:
+            name: the flag's name.
+            now: the guard's time, POSIX seconds.
+        """
+        with self._lock:
+            found = self._flags.get(name)
+        if found is None:
+            return None
+        value, expires = found
+        return None if expires is not None and now >= expires else value
+
+    def clear(self) -> None:
+        """Remove every member and flag."""
+        with self._lock:
+            self._keys.clear()
+            self._flags.clear()
+
+    def close(self) -> None:
+        """Do nothing: memory needs no closing (the contents stay)."""
+
+
+class AsyncMemoryStore:
+    """
+    The asyncio twin of `MemoryStore` (an `AsyncStore`); nothing in it waits.
+
+    Args:
+        store: the `MemoryStore` to share with synchronous code; a new one by default.
+    """
+
+    url: str = "memory://"
+
+    def __init__(self, store: MemoryStore | None = None) -> None:
+        self.sync = MemoryStore() if store is None else store
+        """The `MemoryStore` behind this one."""
+
+    def __repr__(self) -> str:
+        return f"Async{self.sync!r}"
+
+    async def reserve(
+        self, key: str, member: str, *, now: float, window: float, limit: int
+    ) -> Reservation:
+        """See `MemoryStore.reserve`."""
+        return self.sync.reserve(key, member, now=now, window=window, limit=limit)
+
+    async def add(self, key: str, member: str, *, now: float, ttl: float) -> None:
+        """See `MemoryStore.add`."""
+        self.sync.add(key, member, now=now, ttl=ttl)
+
+    async def release(self, key: str, member: str) -> bool:
+        """See `MemoryStore.release`."""
+        return self.sync.release(key, member)
+
+    async def count(self, key: str, *, now: float, window: float) -> int:
+        """See `MemoryStore.count`."""
+        return self.sync.count(key, now=now, window=window)
+
+    async def recent(
+        self, key: str, *, now: float, window: float, limit: int = 50
+    ) -> list[tuple[str, float]]:
+        """See `MemoryStore.recent`."""
+        return self.sync.recent(key, now=now, window=window, limit=limit)
+
+    async def set_flag(
+        self, name: str, value: str, *, now: float, ttl: float | None
+    ) -> None:
+        """See `MemoryStore.set_flag`."""
+        self.sync.set_flag(name, value, now=now, ttl=ttl)
+
+    async def get_flag(self, name: str, *, now: float) -> str | None:
+        """See `MemoryStore.get_flag`."""
+        return self.sync.get_flag(name, now=now)
+
+    async def clear(self) -> None:
+        """See `MemoryStore.clear`."""
+        self.sync.clear()
+
+    async def aclose(self) -> None:
+        """See `MemoryStore.close`."""
+        self.sync.close()
