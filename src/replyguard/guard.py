@@ -17,7 +17,12 @@ from pathlib import Path
 
 from replyguard._inputs import reply_from, thread_from
 from replyguard.analysis import Analyzer, Brand
-from replyguard.errors import ConfigurationError, InvalidArgument, RewriteError
+from replyguard.errors import (
+    ConfigurationError,
+    InvalidArgument,
+    RewriteError,
+    StoreError,
+)
 from replyguard.models import (
     Action,
     Decision,
@@ -31,6 +36,8 @@ from replyguard.models import (
     trusted,
 )
 from replyguard.policy.compiled import CompiledRule, Policy
+from replyguard.state import Store, store_from_url
+from replyguard.state._replies import ReplyMemory
 
 __all__ = ["Clock", "Explanation", "Guard"]
 
@@ -63,7 +70,10 @@ class Guard:
 
     Args:
         policy: a compiled `Policy`.
-        store: where replies sent are remembered (``None``: nothing is remembered).
+        store: where replies sent are remembered, shared by every worker using it:
+            a `Store`, or a URL (``memory://``, ``sqlite:///path.db``,
+            ``redis://host:6379/0``); ``None`` (default): nothing is remembered and
+            `signals.state` stays zero.
         clock: returns the current time as an aware datetime; defaults to wall time.
         strict: re-raise failures inside a review instead of recording them (tests).
         analyzer: an `Analyzer` of your own (a custom sarcasm model, another cache
@@ -76,7 +86,7 @@ class Guard:
         self,
         policy: Policy,
         *,
-        store: str | None = None,
+        store: str | Store | None = None,
         clock: Clock | None = None,
         strict: bool = False,
         analyzer: Analyzer | None = None,
@@ -85,11 +95,13 @@ class Guard:
             raise InvalidArgument(
                 f"policy must be a `Policy`, not `{type(policy).__name__}`"
             )
-        if store is not None:
-            raise ConfigurationError(
-                f"unknown store `{store}`; this version keeps no state between reviews "
-                "(available: none)"
+        if isinstance(store, str):
+            store = store_from_url(store)
+        elif store is not None and not isinstance(store, Store):
+            raise InvalidArgument(
+                f"store must be a URL or a `Store`, not `{type(store).__name__}`"
             )
+        self.store: Store | None = store
         if clock is not None and not callable(clock):
             raise InvalidArgument(
                 "clock must be a callable returning an aware datetime"
@@ -122,6 +134,11 @@ class Guard:
             )
         # one tuple, replaced whole: a review reads it once and never sees a mix
         self._state: tuple[Policy, Brand, Analyzer] = (policy, brand, analyzer)
+        self._memory = (
+            ReplyMemory(self.store, f"replyguard:{policy.name}")
+            if self.store is not None
+            else None
+        )
 
     # -- construction -------------------------------------------------------------
 
@@ -129,7 +146,7 @@ class Guard:
     def default(
         cls,
         *,
-        store: str | None = None,
+        store: str | Store | None = None,
         clock: Clock | None = None,
         strict: bool = False,
     ) -> Guard:
@@ -143,7 +160,7 @@ class Guard:
         cls,
         path: str | Path,
         *,
-        store: str | None = None,
+        store: str | Store | None = None,
         clock: Clock | None = None,
         strict: bool = False,
     ) -> Guard:
@@ -187,17 +204,31 @@ class Guard:
     def analyze(
         self, thread: Thread | dict[str, object], reply: Reply | str | None = None
     ) -> Signals:
-        """Return the signals of a thread (and reply) as the policy in force sees them."""
+        """
+        Return the signals of a thread (and reply) as the policy in force sees them.
+
+        With a store, `signals.state` holds what it remembers (read only).
+
+        Raises:
+            StoreError: the store failed (a review would return ``on_error``).
+        """
         policy, brand, analyzer = self._state
         thread_model = thread_from(thread)
         reply_model = reply_from(reply) if reply is not None else None
-        return analyzer.analyze(
+        now = self._now()
+        signals = analyzer.analyze(
             thread_model,
             reply_model,
             brand=brand,
             thresholds=policy.thresholds,
-            now=self._now(),
+            now=now,
         )
+        if self._memory is not None:
+            state = self._memory.read(
+                thread_model, reply_model or Reply(text=""), now=now.timestamp()
+            )
+            signals = signals.model_copy(update={"state": state})
+        return signals
 
     def review(
         self,
@@ -218,10 +249,9 @@ class Guard:
             InvalidInput: the thread or reply data is malformed (the path is named).
             InvalidArgument: an argument has the wrong type.
         """
-        del record  # nothing is remembered until a store is configured
         reply_model = reply_from(reply)
         thread_model = thread_from(thread)
-        return self._decide(reply_model, thread_model)[0]
+        return self._decide(reply_model, thread_model, record=record)[0]
 
     async def areview(
         self,
@@ -232,6 +262,62 @@ class Guard:
     ) -> Decision:
         """Decide like `review`, for asyncio code; analysis runs inline (microseconds)."""
         return self.review(reply, thread, record=record)
+
+    def record(
+        self, reply: Reply | str | dict[str, object], thread: Thread | dict[str, object]
+    ) -> None:
+        """
+        Remember a reply sent without a review (a person's, an approved escalation).
+
+        So that repetition and counts stay exact. Does nothing without a store.
+
+        Raises:
+            StoreError: the store failed (nothing was recorded).
+        """
+        reply_model = reply_from(reply)
+        thread_model = thread_from(thread)
+        if self._memory is not None:
+            self._memory.record(
+                thread_model, reply_model, uuid.uuid4().hex, now=self._now().timestamp()
+            )
+
+    def forget(self, decision: Decision | str) -> bool:
+        """
+        Take back what a review recorded, when the send failed.
+
+        Args:
+            decision: the decision, or its ``decision_id``.
+
+        Returns:
+            Whether anything was recorded for it (False without a store).
+        """
+        member = decision.decision_id if isinstance(decision, Decision) else decision
+        if not isinstance(member, str):
+            raise InvalidArgument("forget takes a `Decision` or its decision id")
+        if self._memory is None:
+            return False
+        return self._memory.forget(member, now=self._now().timestamp())
+
+    def pause(self, reason: str, *, until: datetime | None = None) -> None:
+        """
+        Pause automated replies for every worker sharing the store, until `until`.
+
+        The default policy then escalates every review (`signals.state.paused`).
+
+        Raises:
+            ConfigurationError: the guard has no store to share the pause through.
+        """
+        if self._memory is None:
+            raise ConfigurationError("pause needs a store (Guard(..., store=URL))")
+        now = self._now()
+        ttl = None if until is None else max(0.0, (until - now).total_seconds())
+        self._memory.pause(reason or "paused", now=now.timestamp(), ttl=ttl)
+
+    def resume(self) -> None:
+        """Lift a pause, for every worker sharing the store."""
+        if self._memory is None:
+            raise ConfigurationError("resume needs a store (Guard(..., store=URL))")
+        self._memory.resume(now=self._now().timestamp())
 
     def explain(
         self, reply: Reply | str | dict[str, object], thread: Thread | dict[str, object]
@@ -249,6 +335,40 @@ class Guard:
         return now
 
     def _decide(
+        self, reply: Reply, thread: Thread, *, trace: bool = False, record: bool = False
+    ) -> tuple[Decision, list[TraceEvent]]:
+        decision, events = self._judge(reply, thread, trace=trace)
+        memory = self._memory
+        if record and memory is not None and decision.sends and not decision.errors:
+            try:
+                sent = (
+                    reply
+                    if decision.text == reply.text
+                    else Reply(text=decision.text or "")
+                )
+                memory.record(
+                    thread, sent, decision.decision_id, now=decision.at.timestamp()
+                )
+            except StoreError as exc:
+                if self._strict:
+                    raise
+                policy = self._state[0]
+                # a reply that cannot be remembered must not go out unremembered
+                return self._failed(
+                    policy,
+                    reply,
+                    thread,
+                    decision.at,
+                    decision.signals,
+                    [
+                        DecisionError(
+                            type=type(exc).__name__, message=str(exc), stage="state"
+                        )
+                    ],
+                ), events
+        return decision, events
+
+    def _judge(
         self, reply: Reply, thread: Thread, *, trace: bool = False
     ) -> tuple[Decision, list[TraceEvent]]:
         policy, brand, analyzer = self._state
@@ -258,6 +378,9 @@ class Guard:
             signals = analyzer.analyze(
                 thread, reply, brand=brand, thresholds=policy.thresholds, now=now
             )
+            if self._memory is not None:
+                state = self._memory.read(thread, reply, now=now.timestamp())
+                signals = signals.model_copy(update={"state": state})
         except Exception as exc:
             if self._strict:
                 raise
@@ -269,7 +392,9 @@ class Guard:
                 Signals(),
                 [
                     DecisionError(
-                        type=type(exc).__name__, message=str(exc), stage="analyze"
+                        type=type(exc).__name__,
+                        message=str(exc),
+                        stage="state" if isinstance(exc, StoreError) else "analyze",
                     )
                 ],
             ), events

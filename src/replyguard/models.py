@@ -509,12 +509,21 @@ class LanguageSignals(_SignalGroup):
 
 
 class StateSignals(_SignalGroup):
-    """What the state store remembers: replies already sent, and the storm level."""
+    """
+    What the state store remembers (all zero when the guard has no store).
+
+    `sent_for_original`: replies sent into the target's crowd (everyone around one
+    post) in the last day; `sent_to_author`: to this author in the last day;
+    `sent_same_text`: replies with the same words in the last hour; `paused`: a
+    person paused automated replies (``guard.pause``), with `pause_reason`.
+    """
 
     sent_for_original: int = 0
     sent_to_author: int = 0
     sent_same_text: int = 0
     storm_level: float = 0.0
+    paused: bool = False
+    pause_reason: str = ""
 
 
 class Signals(BaseModel):

@@ -374,8 +374,13 @@ def test_naive_clock_is_refused() -> None:
 
 
 def test_unknown_store_is_a_configuration_error() -> None:
-    with pytest.raises(ConfigurationError, match="unknown store `redis://localhost`"):
-        Guard.default(store="redis://localhost")
+    with pytest.raises(ConfigurationError, match="mongodb"):
+        Guard.default(store="mongodb://localhost")
+
+
+def test_a_store_of_the_wrong_type_is_an_invalid_argument() -> None:
+    with pytest.raises(InvalidArgument, match="store must be a URL or a `Store`"):
+        Guard.default(store=42)  # type: ignore[arg-type]
 
 
 # --- clock, async, analyze ----------------------------------------------------------
