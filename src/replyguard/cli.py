@@ -57,12 +57,12 @@ def _read_json(path: str) -> Any:
         ) from None
 
 
-def _guard(policy: str | None, clock: Any = None) -> Any:
+def _guard(policy: str | None, clock: Any = None, store: str | None = None) -> Any:
     from replyguard.guard import Guard  # noqa: PLC0415 - keep `--help` fast
 
     if policy:
-        return Guard.from_file(policy, clock=clock)
-    return Guard.default(clock=clock)
+        return Guard.from_file(policy, clock=clock, store=store)
+    return Guard.default(clock=clock, store=store)
 
 
 def _at(text: str, where: str) -> datetime:
@@ -370,7 +370,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Replay the 2013 retweet storm through a policy, post by post."""
     # the guard's clock follows the stream: each event is reviewed at its own time
     now: list[datetime] = [datetime.now(UTC)]
-    guard = _guard(args.policy, clock=lambda: now[0])
+    guard = _guard(args.policy, clock=lambda: now[0], store="memory://")
     out = _out()
     counts: Counter[str] = Counter()
     naive: Counter[str] = Counter()

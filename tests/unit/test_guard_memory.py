@@ -200,3 +200,67 @@ def test_a_failing_store_gives_the_on_error_action_never_a_send(
     assert Action.ESCALATE == decision.action
     assert decision.text is None
     assert [("StoreError", "state")] == [(e.type, e.stage) for e in decision.errors]
+
+
+def _crowd(post_id: str, author: str, text: str) -> dict[str, object]:
+    return {
+        "brand_handles": ["@Acme"],
+        "posts": [
+            {
+                "id": "root",
+                "author": "@angry",
+                "kind": "original",
+                "text": "@Acme lost my bag",
+            },
+            {
+                "id": post_id,
+                "author": author,
+                "kind": "reply",
+                "in_reply_to": "root",
+                "text": text,
+            },
+        ],
+        "target": post_id,
+    }
+
+
+def test_a_crowd_is_answered_once_then_people_decide(guard: Guard) -> None:
+    first = guard.review(
+        ANSWER, _crowd("2", "@b", "@angry @Acme same here, where is mine?")
+    )
+    second = guard.review(ANSWER, _crowd("3", "@c", "@angry @Acme mine too, any news?"))
+    again = guard.review(ANSWER, _crowd("4", "@b", "@angry @Acme thanks, DMed you"))
+
+    assert Action.ALLOW == first.action
+    assert Action.ESCALATE == second.action
+    assert "one-automatic-answer-per-crowd" in second.rules
+    assert Action.ALLOW == again.action  # the conversation with @b goes on
+
+
+def test_customers_under_the_brands_own_post_keep_getting_answers(guard: Guard) -> None:
+    def under_brand(post_id: str, author: str) -> dict[str, object]:
+        return {
+            "brand_handles": ["@Acme"],
+            "posts": [
+                {
+                    "id": "news",
+                    "author": "@Acme",
+                    "kind": "original",
+                    "text": "New app!",
+                },
+                {
+                    "id": post_id,
+                    "author": author,
+                    "kind": "reply",
+                    "in_reply_to": "news",
+                    "text": "@Acme does it work on tablets?",
+                },
+            ],
+            "target": post_id,
+        }
+
+    actions = [
+        guard.review(ANSWER, under_brand(str(i), f"@fan{i}")).action for i in range(3)
+    ]
+
+    assert [Action.ALLOW] * 3 == actions
