@@ -377,20 +377,6 @@ def _build_code(
     return namespace["_match"], functions
 
 
-# `thread.target` is read by most rules; the generated code reads it once per review.
-_TARGET = "thread.target_post"
-
-
-def _prologue(rules: list[CompiledRule] | tuple[CompiledRule, ...]) -> list[str]:
-    if any(_TARGET in rule.condition.python for rule in rules):
-        return [f"    _target = {_TARGET}"]
-    return []
-
-
-def _hoisted(rule: CompiledRule) -> str:
-    return rule.condition.python.replace(_TARGET, "_target")
-
-
 def _build_operand_code(
     rules: tuple[CompiledRule, ...], name: str
 ) -> list[list[RuleFunction]]:

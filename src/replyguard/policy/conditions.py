@@ -405,7 +405,6 @@ _PY_CMP = {
     "in": "in",
     "notin": "not in",
 }
-_ORDER = frozenset({"lt", "lteq", "gt", "gteq"})
 _J_CMP = {**_PY_CMP, "notin": "not in"}
 _BIN = {
     nodes.Add: "+",
