@@ -17,6 +17,7 @@ PAGES = [
     "index.md",
     "lexicons.md",
     "signals.md",
+    "state-and-deployment.md",
     "threads.md",
     "training.md",
     "policies/conditions.md",

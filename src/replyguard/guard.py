@@ -309,6 +309,10 @@ class Guard:
         """
         if self._memory is None:
             raise ConfigurationError("pause needs a store (Guard(..., store=URL))")
+        if until is not None and (
+            not isinstance(until, datetime) or until.tzinfo is None  # type: ignore[redundant-expr]  # callers may pass anything
+        ):
+            raise InvalidArgument("until must be an aware datetime (or None)")
         now = self._now()
         ttl = None if until is None else max(0.0, (until - now).total_seconds())
         self._memory.pause(reason or "paused", now=now.timestamp(), ttl=ttl)

@@ -264,3 +264,8 @@ def test_customers_under_the_brands_own_post_keep_getting_answers(guard: Guard) 
     ]
 
     assert [Action.ALLOW] * 3 == actions
+
+
+def test_a_pause_until_a_naive_time_is_an_invalid_argument(guard: Guard) -> None:
+    with pytest.raises(InvalidArgument, match="until must be an aware datetime"):
+        guard.pause("x", until=datetime(2026, 3, 2, 12, 0))  # noqa: DTZ001 - the point

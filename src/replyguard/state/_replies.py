@@ -87,13 +87,13 @@ class ReplyMemory:
         reason = store.get_flag(f"{self.namespace}:{PAUSE}", now=now)
         return trusted(
             StateSignals,
+            evidence=(),
             sent_for_original=store.count(crowd, now=now, window=CROWD_WINDOW),
             sent_to_author=store.count(author, now=now, window=CROWD_WINDOW),
             sent_same_text=store.count(text, now=now, window=TEXT_WINDOW),
             storm_level=0.0,
             paused=reason is not None,
             pause_reason=reason or "",
-            evidence=(),
         )
 
     def record(self, thread: Thread, reply: Reply, member: str, *, now: float) -> None:
