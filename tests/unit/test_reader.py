@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from replyguard.analysis.reader import Hit, Reader, Reading
@@ -322,3 +324,28 @@ def test_the_empty_text_reads_as_nothing(reader: Reader) -> None:
     reading = reader.read("")
 
     assert ((), 0, frozenset()) == (reading.hits, reading.tokens, reading.words)
+
+
+def test_texts_that_differ_only_in_their_leading_handles_are_read_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reader = Reader()
+    calls: list[str] = []
+    read_text = reader._read_text
+
+    def counting(text: str) -> object:
+        calls.append(text)
+        return read_text(text)
+
+    reader._read_body = functools.lru_cache(maxsize=16)(counting)  # type: ignore[method-assign]
+    body = "thanks for the fee, truly the best 🙄"
+    first = reader.read("@ann " + body)
+    second = reader.read("@bartholomew_long_handle " + body)
+
+    assert [body] == calls
+    for reading, handle in ((first, "@ann "), (second, "@bartholomew_long_handle ")):
+        assert reading.text.startswith(handle)
+        assert [h.text for h in reading.hits] == [
+            reading.text[h.start : h.end] for h in reading.hits
+        ]
+        assert "🙄" in [reading.text[h.start : h.end] for h in reading.get("eye_roll")]

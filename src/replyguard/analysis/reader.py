@@ -275,12 +275,26 @@ class Reader:
         self.read: Callable[[str], Reading] = (
             lru_cache(maxsize=cache_size)(self._read) if cache_size else self._read
         )
+        # the text after the leading @handles (or "RT @x:"): a macro sent to many
+        # people, or a retweet of a text already read, is tokenized once
+        self._read_body: Callable[[str], Reading] = (
+            lru_cache(maxsize=cache_size)(self._read_text)
+            if cache_size
+            else self._read_text
+        )
 
     def _read(self, text: str) -> Reading:
         """Return the reading of `text` (cached by text when the reader caches)."""
         prefix = _PREFIX.match(text)
         base = prefix.end() if prefix else 0
-        body = text[base:].translate(_QUOTES)
+        if base == 0:
+            return self._read_text(text)
+        return _shift(self._read_body(text[base:]), text, base)
+
+    def _read_text(self, text: str) -> Reading:
+        """Return the reading of a text with no leading handles to skip."""
+        base = 0
+        body = text.translate(_QUOTES)
         norm = normalize(body, vocabulary=self.vocabulary)
         with self._lock:
             doc = self._make_doc(norm.text)
@@ -477,6 +491,31 @@ class Reader:
             clapping=clapping,
             elongations=tuple((s + base, e + base) for s, e in norm.elongations),
         )
+
+
+def _shift(inner: Reading, text: str, base: int) -> Reading:
+    """Return `inner` (the reading of ``text[base:]``) as the reading of `text`."""
+
+    def moved(spans: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+        return tuple((s + base, e + base) for s, e in spans)
+
+    return Reading(
+        text=text,
+        normalized=inner.normalized,
+        hits=tuple(
+            h._replace(start=h.start + base, end=h.end + base) for h in inner.hits
+        ),
+        tokens=inner.tokens,
+        words=inner._words,
+        exclamations=inner.exclamations,
+        questions=inner.questions,
+        punct_runs=moved(inner.punct_runs),
+        caps_words=moved(inner.caps_words),
+        all_caps=inner.all_caps,
+        quotes=moved(inner.quotes),
+        clapping=moved(inner.clapping),
+        elongations=moved(inner.elongations),
+    )
 
 
 class _LazyWords:
