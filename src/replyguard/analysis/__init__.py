@@ -23,6 +23,11 @@ from typing import TYPE_CHECKING
 
 from replyguard.analysis._context import AnalysisContext, Brand
 from replyguard.analysis.chain import analyze_chain
+from replyguard.analysis.intent import analyze_intent
+from replyguard.analysis.language import detect_language
+from replyguard.analysis.reply import analyze_reply
+from replyguard.analysis.sarcasm import analyze_sarcasm, model_cues
+from replyguard.analysis.tone import analyze_tone
 from replyguard.errors import InvalidArgument
 from replyguard.models import (
     ChainSignals,
@@ -110,8 +115,6 @@ class Analyzer:
         """Return the learned model's sarcasm probability for the target (None: no model)."""
         if self.sarcasm_model is None:
             return None
-        from replyguard.analysis.sarcasm import model_cues  # noqa: PLC0415
-
         target = ctx.thread.target_post
         if target.missing:
             return None
@@ -143,11 +146,6 @@ class Analyzer:
             thresholds: the policy's thresholds; ``sarcasm`` sets `Signals.sarcasm.detected`.
             now: the review's time, read once by the guard (sets ``chain.target_age``).
         """
-        from replyguard.analysis.intent import analyze_intent  # noqa: PLC0415
-        from replyguard.analysis.reply import analyze_reply  # noqa: PLC0415
-        from replyguard.analysis.sarcasm import analyze_sarcasm  # noqa: PLC0415
-        from replyguard.analysis.tone import analyze_tone  # noqa: PLC0415
-
         if not isinstance(thread, Thread) or not (  # type: ignore[redundant-expr]  # callers may pass anything
             reply is None or isinstance(reply, Reply)
         ):
@@ -189,8 +187,6 @@ class Analyzer:
 
 
 def _language(ctx: AnalysisContext) -> LanguageSignals:
-    from replyguard.analysis.language import detect_language  # noqa: PLC0415
-
     target = ctx.thread.target_post
     if target.missing:
         return LanguageSignals()

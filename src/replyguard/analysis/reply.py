@@ -28,7 +28,7 @@ from replyguard.analysis._text import HANDLE, handle_matches, strip_handles
 from replyguard.analysis.normalize import normalize
 from replyguard.analysis.pii import find_pii
 from replyguard.analysis.reader import Reading
-from replyguard.analysis.tone import _evidence, lexicon_score
+from replyguard.analysis.tone import _evidence, _hostility, lexicon_score
 from replyguard.models import Evidence, Post, ReplySignals, trusted
 
 __all__ = ["NAME", "analyze_reply"]
@@ -196,8 +196,6 @@ def _read_own(reading: Reading) -> _Own:
                 end=found.end,
             )
         )
-
-    from replyguard.analysis.tone import _hostility  # noqa: PLC0415 - shared scorer
 
     hostility, hostile_hits = _hostility(reading)
     if hostility >= 0.3:
