@@ -8,12 +8,14 @@ reference, swapped atomically by `Guard.reload`).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from replyguard._inputs import reply_from, thread_from
 from replyguard.analysis import Analyzer, Brand
@@ -33,11 +35,22 @@ from replyguard.models import (
     Signals,
     Thread,
     TraceEvent,
+    reply_words,
     trusted,
 )
-from replyguard.policy.compiled import CompiledRule, Policy
-from replyguard.state import Store, store_from_url
-from replyguard.state._replies import ReplyMemory
+from replyguard.policy.compiled import CompiledBlackout, CompiledRule, Policy
+from replyguard.state import (
+    AsyncMemoryStore,
+    AsyncSQLiteStore,
+    AsyncStore,
+    MemoryStore,
+    SQLiteStore,
+    Store,
+    async_store_from_url,
+    store_from_url,
+)
+from replyguard.state._protocol import Op, arun_ops, run_ops
+from replyguard.state._replies import LimitCheck, ReplyMemory, key_text
 
 __all__ = ["Clock", "Explanation", "Guard"]
 
@@ -45,6 +58,9 @@ Clock = Callable[[], datetime]
 """A callable returning an aware datetime: what windows and ages are measured against."""
 
 _PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
+
+Procedure = Generator[list[Op], list[Any], tuple[Decision, list[TraceEvent]]]
+"""A review as a generator: it yields store batches and receives their results."""
 
 
 def _wall_clock() -> datetime:
@@ -71,9 +87,10 @@ class Guard:
     Args:
         policy: a compiled `Policy`.
         store: where replies sent are remembered, shared by every worker using it:
-            a `Store`, or a URL (``memory://``, ``sqlite:///path.db``,
-            ``redis://host:6379/0``); ``None`` (default): nothing is remembered and
-            `signals.state` stays zero.
+            a URL (``memory://``, ``sqlite:///path.db``, ``redis://host:6379/0``),
+            which serves both `review` and `areview`; a `Store`; or an `AsyncStore`
+            (then only `areview` can run). ``None`` (default): nothing is
+            remembered, `signals.state` stays zero and limits do not apply.
         clock: returns the current time as an aware datetime; defaults to wall time.
         strict: re-raise failures inside a review instead of recording them (tests).
         analyzer: an `Analyzer` of your own (a custom sarcasm model, another cache
@@ -86,7 +103,7 @@ class Guard:
         self,
         policy: Policy,
         *,
-        store: str | Store | None = None,
+        store: str | Store | AsyncStore | None = None,
         clock: Clock | None = None,
         strict: bool = False,
         analyzer: Analyzer | None = None,
@@ -95,12 +112,21 @@ class Guard:
             raise InvalidArgument(
                 f"policy must be a `Policy`, not `{type(policy).__name__}`"
             )
+        self._store_url: str | None = None
+        self._astore: AsyncStore | None = None
+        self._astore_lock = threading.Lock()
         if isinstance(store, str):
+            self._store_url = store
             store = store_from_url(store)
         elif store is not None and not isinstance(store, Store):
-            raise InvalidArgument(
-                f"store must be a URL or a `Store`, not `{type(store).__name__}`"
-            )
+            if isinstance(store, AsyncStore):
+                self._astore = store
+                store = None
+            else:
+                raise InvalidArgument(
+                    "store must be a URL, a `Store` or an `AsyncStore`, not "
+                    f"`{type(store).__name__}`"
+                )
         self.store: Store | None = store
         if clock is not None and not callable(clock):
             raise InvalidArgument(
@@ -132,12 +158,17 @@ class Guard:
                 f"policy `{policy.name}` asks for; build it with "
                 "Analyzer(lexicons=policy.lexicons, pipeline=policy.nlp_pipeline, ...)"
             )
-        # one tuple, replaced whole: a review reads it once and never sees a mix
-        self._state: tuple[Policy, Brand, Analyzer] = (policy, brand, analyzer)
-        self._memory = (
-            ReplyMemory(self.store, f"replyguard:{policy.name}")
-            if self.store is not None
+        memory = (
+            ReplyMemory(f"replyguard:{policy.name}", policy.storm)
+            if self.store is not None or self._astore is not None
             else None
+        )
+        # one tuple, replaced whole: a review reads it once and never sees a mix
+        self._state: tuple[Policy, Brand, Analyzer, ReplyMemory | None] = (
+            policy,
+            brand,
+            analyzer,
+            memory,
         )
 
     # -- construction -------------------------------------------------------------
@@ -146,7 +177,7 @@ class Guard:
     def default(
         cls,
         *,
-        store: str | Store | None = None,
+        store: str | Store | AsyncStore | None = None,
         clock: Clock | None = None,
         strict: bool = False,
     ) -> Guard:
@@ -160,7 +191,7 @@ class Guard:
         cls,
         path: str | Path,
         *,
-        store: str | Store | None = None,
+        store: str | Store | AsyncStore | None = None,
         clock: Clock | None = None,
         strict: bool = False,
     ) -> Guard:
@@ -207,26 +238,37 @@ class Guard:
         """
         Return the signals of a thread (and reply) as the policy in force sees them.
 
-        With a store, `signals.state` holds what it remembers (read only).
+        With a store, `signals.state` holds what it remembers (read only: this post is
+        not counted as inbound).
 
         Raises:
             StoreError: the store failed (a review would return ``on_error``).
         """
-        policy, brand, analyzer = self._state
+        policy, brand, analyzer, memory = self._state
         thread_model = thread_from(thread)
-        reply_model = reply_from(reply) if reply is not None else None
+        reply_model = reply_from(reply) if reply is not None else Reply(text="")
         now = self._now()
         signals = analyzer.analyze(
             thread_model,
-            reply_model,
+            reply_model if reply is not None else None,
             brand=brand,
             thresholds=policy.thresholds,
             now=now,
         )
-        if self._memory is not None:
-            state = self._memory.read(
-                thread_model, reply_model or Reply(text=""), now=now.timestamp()
+        state = signals.state
+        if memory is not None:
+            results = self._run(
+                memory.read_ops(
+                    thread_model, reply_model, now=now.timestamp(), inbound=False
+                )
             )
+            state = memory.state_from(results, memory.storm_reading(results))
+        blackout = policy.blackout_at(now)
+        if blackout is not None:
+            state = state.model_copy(
+                update={"blackout": blackout.id, "blackout_reason": blackout.reason}
+            )
+        if state is not signals.state:
             signals = signals.model_copy(update={"state": state})
         return signals
 
@@ -240,18 +282,23 @@ class Guard:
         """
         Decide whether `reply` may be sent into `thread`.
 
+        With a store, the review counts the target as inbound (storm breaker),
+        reserves the policy's limits for a reply that goes out and records it: send
+        it, or call `forget` when the send fails.
+
         Args:
             reply: the proposed reply (a `Reply`, its text, or its JSON form).
             thread: the thread it answers (a `Thread` or its JSON form).
-            record: remember a reply that goes out (no effect without a store).
+            record: remember the review (False: a dry run that writes nothing).
 
         Raises:
             InvalidInput: the thread or reply data is malformed (the path is named).
             InvalidArgument: an argument has the wrong type.
+            ConfigurationError: the guard's store is asyncio-only (use `areview`).
         """
         reply_model = reply_from(reply)
         thread_model = thread_from(thread)
-        return self._decide(reply_model, thread_model, record=record)[0]
+        return self._drive(self._procedure(reply_model, thread_model, record=record))[0]
 
     async def areview(
         self,
@@ -260,8 +307,16 @@ class Guard:
         *,
         record: bool = True,
     ) -> Decision:
-        """Decide like `review`, for asyncio code; analysis runs inline (microseconds)."""
-        return self.review(reply, thread, record=record)
+        """
+        Decide like `review`, for asyncio code.
+
+        Analysis runs inline (microseconds); the store is awaited (its asyncio twin:
+        the same URL serves both).
+        """
+        reply_model = reply_from(reply)
+        thread_model = thread_from(thread)
+        procedure = self._procedure(reply_model, thread_model, record=record)
+        return (await self._adrive(procedure))[0]
 
     def record(
         self, reply: Reply | str | dict[str, object], thread: Thread | dict[str, object]
@@ -269,34 +324,71 @@ class Guard:
         """
         Remember a reply sent without a review (a person's, an approved escalation).
 
-        So that repetition and counts stay exact. Does nothing without a store.
+        So that repetition, counts and limits stay exact: it counts for every limit
+        it falls under, even over the limit (it went out). Does nothing without a
+        store.
 
         Raises:
             StoreError: the store failed (nothing was recorded).
         """
         reply_model = reply_from(reply)
         thread_model = thread_from(thread)
-        if self._memory is not None:
-            self._memory.record(
-                thread_model, reply_model, uuid.uuid4().hex, now=self._now().timestamp()
+        policy, brand, analyzer, memory = self._state
+        if memory is None:
+            return
+        now = self._now()
+        signals = analyzer.analyze(
+            thread_model,
+            reply_model,
+            brand=brand,
+            thresholds=policy.thresholds,
+            now=now,
+        )
+        checks = _limit_checks(policy, thread_model, reply_model, signals)
+        at = now.timestamp()
+        if any(check.limit.similar is not None for check in checks):
+            recents = self._run(memory.similar_ops(checks, now=at))
+            checks = memory.with_families(checks, recents, reply_words_of(reply_model))
+        self._run(
+            memory.record_ops(
+                thread_model,
+                reply_model,
+                uuid.uuid4().hex,
+                now=at,
+                checks=checks,
+                reserved=False,
             )
+        )
 
     def forget(self, decision: Decision | str) -> bool:
         """
         Take back what a review recorded, when the send failed.
+
+        Its limit reservations are released too.
 
         Args:
             decision: the decision, or its ``decision_id``.
 
         Returns:
             Whether anything was recorded for it (False without a store).
+
+        Raises:
+            StoreError: the store failed.
         """
         member = decision.decision_id if isinstance(decision, Decision) else decision
         if not isinstance(member, str):
             raise InvalidArgument("forget takes a `Decision` or its decision id")
-        if self._memory is None:
+        memory = self._state[3]
+        if memory is None:
             return False
-        return self._memory.forget(member, now=self._now().timestamp())
+        now = self._now().timestamp()
+        index = memory.index_flag(member)
+        (keys,) = self._run([Op("get_flag", (index,), {"now": now})])
+        if not keys:
+            return False
+        ops = [Op("release", (key, member)) for key in keys.split("\n")]
+        ops.append(Op("set_flag", (index, ""), {"now": now, "ttl": 0.0}))
+        return any(self._run(ops)[:-1])
 
     def pause(self, reason: str, *, until: datetime | None = None) -> None:
         """
@@ -306,8 +398,10 @@ class Guard:
 
         Raises:
             ConfigurationError: the guard has no store to share the pause through.
+            StoreError: the store failed.
         """
-        if self._memory is None:
+        memory = self._state[3]
+        if memory is None:
             raise ConfigurationError("pause needs a store (Guard(..., store=URL))")
         if until is not None and (
             not isinstance(until, datetime) or until.tzinfo is None  # type: ignore[redundant-expr]  # callers may pass anything
@@ -315,13 +409,30 @@ class Guard:
             raise InvalidArgument("until must be an aware datetime (or None)")
         now = self._now()
         ttl = None if until is None else max(0.0, (until - now).total_seconds())
-        self._memory.pause(reason or "paused", now=now.timestamp(), ttl=ttl)
+        self._run(
+            [
+                Op(
+                    "set_flag",
+                    (memory.pause_flag(), reason or "paused"),
+                    {"now": now.timestamp(), "ttl": ttl},
+                )
+            ]
+        )
 
     def resume(self) -> None:
         """Lift a pause, for every worker sharing the store."""
-        if self._memory is None:
+        memory = self._state[3]
+        if memory is None:
             raise ConfigurationError("resume needs a store (Guard(..., store=URL))")
-        self._memory.resume(now=self._now().timestamp())
+        self._run(
+            [
+                Op(
+                    "set_flag",
+                    (memory.pause_flag(), ""),
+                    {"now": self._now().timestamp(), "ttl": 0.0},
+                )
+            ]
+        )
 
     def explain(
         self, reply: Reply | str | dict[str, object], thread: Thread | dict[str, object]
@@ -329,8 +440,73 @@ class Guard:
         """Return the decision and a trace of every rule's evaluation; records nothing."""
         reply_model = reply_from(reply)
         thread_model = thread_from(thread)
-        decision, trace = self._decide(reply_model, thread_model, trace=True)
+        decision, trace = self._drive(
+            self._procedure(reply_model, thread_model, trace=True, record=False)
+        )
         return Explanation(decision=decision, trace=tuple(trace))
+
+    async def aclose(self) -> None:
+        """Close the guard's stores (connections, files)."""
+        if self._astore is not None:
+            await self._astore.aclose()
+        if self.store is not None:
+            self.store.close()
+
+    def close(self) -> None:
+        """Close the guard's synchronous store (use `aclose` from asyncio code)."""
+        if self.store is not None:
+            self.store.close()
+
+    # -- running store batches ------------------------------------------------------
+
+    def _run(self, ops: list[Op]) -> list[Any]:
+        store = self.store
+        if store is None:
+            raise ConfigurationError(
+                "this guard's store is an asyncio store: use `await guard.areview(...)`"
+            )
+        return run_ops(store, ops)
+
+    def _async_store(self) -> AsyncStore:
+        if self._astore is None:
+            with self._astore_lock:
+                if self._astore is None:
+                    self._astore = _async_twin(self.store, self._store_url)
+        return self._astore
+
+    def _drive(self, procedure: Procedure) -> tuple[Decision, list[TraceEvent]]:
+        """Run a review, sending its store batches to the synchronous store."""
+        try:
+            batch = next(procedure)
+            while True:
+                try:
+                    results = self._run(batch)
+                except Exception as exc:  # noqa: BLE001 - the procedure decides
+                    batch = procedure.throw(_as_store_error(exc))
+                else:
+                    batch = procedure.send(results)
+        except StopIteration as stop:
+            value: tuple[Decision, list[TraceEvent]] = stop.value
+            return value
+
+    async def _adrive(self, procedure: Procedure) -> tuple[Decision, list[TraceEvent]]:
+        """Run a review, awaiting its store batches on the asyncio store."""
+        try:
+            batch = next(procedure)
+            store = self._async_store()
+            while True:
+                try:
+                    if isinstance(store, _ThreadedStore):
+                        results = await asyncio.to_thread(run_ops, store.sync, batch)
+                    else:
+                        results = await arun_ops(store, batch)
+                except Exception as exc:  # noqa: BLE001 - the procedure decides
+                    batch = procedure.throw(_as_store_error(exc))
+                else:
+                    batch = procedure.send(results)
+        except StopIteration as stop:
+            value: tuple[Decision, list[TraceEvent]] = stop.value
+            return value
 
     def _now(self) -> datetime:
         now = self._clock()
@@ -338,111 +514,156 @@ class Guard:
             raise InvalidArgument("the guard's clock must return an aware datetime")
         return now
 
-    def _decide(
-        self, reply: Reply, thread: Thread, *, trace: bool = False, record: bool = False
-    ) -> tuple[Decision, list[TraceEvent]]:
-        decision, events = self._judge(reply, thread, trace=trace)
-        memory = self._memory
-        if record and memory is not None and decision.sends and not decision.errors:
-            try:
-                sent = (
-                    reply
-                    if decision.text == reply.text
-                    else Reply(text=decision.text or "")
-                )
-                memory.record(
-                    thread, sent, decision.decision_id, now=decision.at.timestamp()
-                )
-            except StoreError as exc:
-                if self._strict:
-                    raise
-                policy = self._state[0]
-                # a reply that cannot be remembered must not go out unremembered
-                return self._failed(
-                    policy,
-                    reply,
-                    thread,
-                    decision.at,
-                    decision.signals,
-                    [
-                        DecisionError(
-                            type=type(exc).__name__, message=str(exc), stage="state"
-                        )
-                    ],
-                ), events
-        return decision, events
+    # -- one review -------------------------------------------------------------------
 
-    def _judge(
-        self, reply: Reply, thread: Thread, *, trace: bool = False
-    ) -> tuple[Decision, list[TraceEvent]]:
-        policy, brand, analyzer = self._state
+    def _procedure(
+        self, reply: Reply, thread: Thread, *, trace: bool = False, record: bool = False
+    ) -> Procedure:
+        """
+        Review `reply`: analyze, read the store, evaluate, apply limits, record.
+
+        A generator, so that `review` and `areview` share it: it yields each batch of
+        store operations and receives the results (or the `StoreError`, thrown in).
+        """
+        policy, brand, analyzer, memory = self._state
         now = self._now()
+        at = now.timestamp()
         events: list[TraceEvent] = []
         try:
             signals = analyzer.analyze(
                 thread, reply, brand=brand, thresholds=policy.thresholds, now=now
             )
-            if self._memory is not None:
-                state = self._memory.read(thread, reply, now=now.timestamp())
-                signals = signals.model_copy(update={"state": state})
         except Exception as exc:
             if self._strict:
                 raise
             return self._failed(
-                policy,
-                reply,
-                thread,
-                now,
-                Signals(),
-                [
-                    DecisionError(
-                        type=type(exc).__name__,
-                        message=str(exc),
-                        stage="state" if isinstance(exc, StoreError) else "analyze",
-                    )
-                ],
+                policy, reply, thread, now, Signals(), [_error(exc, "analyze")]
             ), events
+        blackout = policy.blackout_at(now)
+        if memory is not None:
+            try:
+                results = yield memory.read_ops(thread, reply, now=at, inbound=record)
+                reading = memory.storm_reading(results)
+                state = memory.state_from(results, reading)
+                if reading.storming and record:
+                    yield memory.storm_ops(thread, results, now=at)
+            except StoreError as exc:
+                if self._strict:
+                    raise
+                return self._failed(
+                    policy, reply, thread, now, signals, [_error(exc, "state")]
+                ), events
+            if blackout is not None:
+                state = state.model_copy(
+                    update={"blackout": blackout.id, "blackout_reason": blackout.reason}
+                )
+            signals = signals.model_copy(update={"state": state})
+        elif blackout is not None:
+            signals = signals.model_copy(
+                update={
+                    "state": signals.state.model_copy(
+                        update={
+                            "blackout": blackout.id,
+                            "blackout_reason": blackout.reason,
+                        }
+                    )
+                }
+            )
         try:
             matched, failed = policy.evaluate_safely(thread, reply, signals)
             if failed and self._strict:
                 raise failed[0][1]  # noqa: TRY301 - strict mode re-raises the rule's error
-            errors = [
-                DecisionError(
-                    type=type(exc).__name__,
-                    message=f"rule `{rule.id}` ({rule.location}): {exc}",
-                    stage="evaluate",
-                )
-                for rule, exc in failed
-            ]
             if trace:
                 events = policy.trace(thread, reply, signals)
-            if errors:
+            if failed:
+                errors = [
+                    DecisionError(
+                        type=type(exc).__name__,
+                        message=f"rule `{rule.id}` ({rule.location}): {exc}",
+                        stage="evaluate",
+                    )
+                    for rule, exc in failed
+                ]
                 return self._failed(
                     policy, reply, thread, now, signals, errors, matched
                 ), events
-            return self._combine(policy, reply, thread, now, signals, matched), events
+            outcome = self._outcome(policy, reply, thread, signals, matched, blackout)
+            checks: list[LimitCheck] = []
+            if outcome.sends and memory is not None and policy.limits:
+                sent = reply if outcome.text == reply.text else Reply(text=outcome.text)
+                checks = _limit_checks(policy, thread, sent, signals)
         except Exception as exc:
             if self._strict:
                 raise
             stage = "rewrite" if isinstance(exc, RewriteError) else "internal"
+            if isinstance(exc, _LimitError):
+                stage = "evaluate"
             return self._failed(
-                policy,
-                reply,
-                thread,
-                now,
-                signals,
-                [DecisionError(type=type(exc).__name__, message=str(exc), stage=stage)],
+                policy, reply, thread, now, signals, [_error(exc, stage)]
             ), events
+        member = uuid.uuid4().hex
+        if memory is not None:
+            try:
+                if checks:
+                    sent = (
+                        reply
+                        if outcome.text == reply.text
+                        else Reply(text=outcome.text)
+                    )
+                    if any(check.limit.similar is not None for check in checks):
+                        recents = yield memory.similar_ops(checks, now=at)
+                        checks = memory.with_families(
+                            checks, recents, reply_words_of(sent)
+                        )
+                    answers = yield memory.limit_ops(
+                        checks, member, now=at, reserve=record
+                    )
+                    checks = memory.limit_results(checks, answers)
+                    over = [check for check in checks if not check.allowed]
+                    if over:
+                        if record:
+                            kept = [check for check in checks if check.allowed]
+                            if kept:
+                                yield memory.release_ops(kept, member)
+                        self._over_limits(policy, outcome, over, reply, thread, signals)
+                        checks = []
+                if outcome.sends and record:
+                    sent = (
+                        reply
+                        if outcome.text == reply.text
+                        else Reply(text=outcome.text)
+                    )
+                    yield memory.record_ops(thread, sent, member, now=at, checks=checks)
+                if outcome.escalation is not None:
+                    yield from self._escalate_once(
+                        policy, memory, outcome, thread, member, at, record=record
+                    )
+            except StoreError as exc:
+                if self._strict:
+                    raise
+                # a reply that cannot be remembered must not go out unremembered
+                return self._failed(
+                    policy, reply, thread, now, signals, [_error(exc, "state")]
+                ), events
+        return self._finish(
+            policy, outcome, signals, (), reply, thread, now, member
+        ), events
 
-    def _reasons(
+    def _outcome(
         self,
         policy: Policy,
-        rules: list[CompiledRule],
         reply: Reply,
         thread: Thread,
         signals: Signals,
-    ) -> list[Reason]:
-        return [
+        matched: list[CompiledRule],
+        blackout: CompiledBlackout | None,
+    ) -> _Outcome:
+        action = max(
+            (rule.action for rule in matched),
+            key=lambda a: a.severity,
+            default=Action.ALLOW,
+        )
+        reasons = [
             Reason(
                 rule=rule.id,
                 action=rule.action,
@@ -451,24 +672,28 @@ class Guard:
                 route=rule.route,
                 priority=rule.priority,
             )
-            for rule in rules
+            for rule in matched
         ]
-
-    def _combine(
-        self,
-        policy: Policy,
-        reply: Reply,
-        thread: Thread,
-        now: datetime,
-        signals: Signals,
-        matched: list[CompiledRule],
-    ) -> Decision:
-        action = max(
-            (rule.action for rule in matched),
-            key=lambda a: a.severity,
-            default=Action.ALLOW,
-        )
-        reasons = self._reasons(policy, matched, reply, thread, signals)
+        askers = [
+            _Asker(rule.id, rule.route or "social-care", rule.priority, rule.index)
+            for rule in matched
+            if rule.asks_person
+        ]
+        if blackout is not None:
+            reasons.append(
+                Reason(
+                    rule=blackout.id,
+                    action=blackout.action,
+                    message=f"blackout: {blackout.reason}",
+                    route=blackout.route,
+                    priority=blackout.priority,
+                )
+            )
+            action = max(action, blackout.action, key=lambda a: a.severity)
+            if blackout.route is not None:
+                askers.append(
+                    _Asker(blackout.id, blackout.route, blackout.priority, -1)
+                )
         text: str | None = None
         if action is Action.ALLOW:
             text = reply.text
@@ -484,12 +709,96 @@ class Guard:
                         }
                     )
             text = current.text
-        escalation = _escalation(
-            policy, [r for r in matched if r.asks_person], reasons, reply, thread
+        outcome = _Outcome(action=action, text=text, reasons=reasons, askers=askers)
+        outcome.escalation = _escalation(
+            policy, askers, reasons, reply, thread, signals
         )
-        return self._finish(
-            policy, action, text, reasons, escalation, signals, (), reply, thread, now
+        return outcome
+
+    def _over_limits(
+        self,
+        policy: Policy,
+        outcome: _Outcome,
+        over: list[LimitCheck],
+        reply: Reply,
+        thread: Thread,
+        signals: Signals,
+    ) -> None:
+        """Turn a reply that would go out over a limit into the limit's action."""
+        for check in over:
+            limit = check.limit
+            outcome.reasons.append(
+                Reason(
+                    rule=limit.id,
+                    action=limit.action,
+                    message=policy.render_limit_message(
+                        limit, check.count, thread, reply, signals
+                    ),
+                    route=limit.route,
+                    priority=limit.priority,
+                )
+            )
+            if limit.asks_person:
+                outcome.askers.append(
+                    _Asker(
+                        limit.id,
+                        limit.route or "social-care",
+                        limit.priority,
+                        10_000 + limit.index,
+                    )
+                )
+        outcome.action = max(
+            (check.limit.action for check in over), key=lambda a: a.severity
         )
+        outcome.text = None
+        outcome.escalation = _escalation(
+            policy, outcome.askers, outcome.reasons, reply, thread, signals
+        )
+
+    def _escalate_once(
+        self,
+        policy: Policy,
+        memory: ReplyMemory,
+        outcome: _Outcome,
+        thread: Thread,
+        member: str,
+        at: float,
+        *,
+        record: bool,
+    ) -> Generator[list[Op], list[Any], None]:
+        """Hand a crowd to a person once per route: later escalations are suppressed."""
+        escalation = outcome.escalation
+        if (
+            escalation is None
+            or policy.escalations.once_per != "crowd"
+            or escalation.priority == "urgent"
+        ):
+            return
+        results = yield memory.escalation_ops(
+            thread,
+            escalation.route,
+            member,
+            now=at,
+            window=policy.escalation_window,
+            reserve=record,
+        )
+        first, recent = results
+        allowed = first.allowed if record else int(first) == 0
+        if allowed:
+            return
+        earlier = recent[0][0] if recent else "?"
+        outcome.reasons.append(
+            Reason(
+                rule="escalated-once",
+                action=Action.SUPPRESS,
+                message=f"this crowd is already with {escalation.route} "
+                f"(decision {earlier}); no second escalation within "
+                f"{policy.escalations.per}",
+            )
+        )
+        outcome.escalation = None
+        if outcome.action is Action.ESCALATE:
+            outcome.action = Action.SUPPRESS
 
     def _failed(
         self,
@@ -543,33 +852,34 @@ class Guard:
                 proposed_reply=reply.text,
                 rules=tuple(r.rule for r in reasons),
                 target_id=thread.target_post.id,
+                crowd=thread.crowd,
             )
+        outcome = _Outcome(
+            action=action, text=None, reasons=reasons, escalation=escalation
+        )
         return self._finish(
             policy,
-            action,
-            None,
-            reasons,
-            escalation,
+            outcome,
             signals,
             tuple(errors),
             reply,
             thread,
             now,
+            uuid.uuid4().hex,
         )
 
     def _finish(
         self,
         policy: Policy,
-        action: Action,
-        text: str | None,
-        reasons: list[Reason],
-        escalation: Escalation | None,
+        outcome: _Outcome,
         signals: Signals,
         errors: tuple[DecisionError, ...],
         reply: Reply,
         thread: Thread,
         now: datetime,
+        member: str,
     ) -> Decision:
+        action, text, escalation = outcome.action, outcome.text, outcome.escalation
         would_have = None
         if policy.mode == "shadow" and not errors:
             would_have, action, text, escalation = (
@@ -583,7 +893,7 @@ class Guard:
             Decision,
             action=action,
             text=text,
-            reasons=tuple(reasons),
+            reasons=tuple(outcome.reasons),
             escalation=escalation,
             signals=signals,
             errors=errors,
@@ -592,8 +902,112 @@ class Guard:
             target_id=thread.target_post.id,
             proposed=reply.text,
             would_have=would_have,
-            decision_id=uuid.uuid4().hex,  # given: a default factory costs a signature()
+            decision_id=member,  # given: a default factory costs a signature()
         )
+
+
+@dataclass
+class _Asker:
+    """A rule, limit or blackout that asks for a person."""
+
+    id: str
+    route: str
+    priority: str | None
+    order: int
+
+
+@dataclass
+class _Outcome:
+    """A decision in the making: what the rules, blackouts and limits asked for."""
+
+    action: Action
+    text: str | None
+    reasons: list[Reason]
+    askers: list[_Asker] = field(default_factory=list)
+    escalation: Escalation | None = None
+
+    @property
+    def sends(self) -> bool:
+        return self.text is not None
+
+
+class _LimitError(Exception):
+    """A limit's key or condition failed on this review."""
+
+
+class _ThreadedStore:
+    """A synchronous store run from asyncio in worker threads (no twin is known)."""
+
+    url: str
+
+    def __init__(self, sync: Store) -> None:
+        self.sync = sync
+        self.url = sync.url
+
+    async def aclose(self) -> None:
+        """Close the store it wraps."""
+        self.sync.close()
+
+
+def _async_twin(store: Store | None, url: str | None) -> AsyncStore:
+    """Return the asyncio store that shares `store`'s data."""
+    if isinstance(store, MemoryStore):
+        return AsyncMemoryStore(store)
+    if isinstance(store, SQLiteStore):
+        return AsyncSQLiteStore(store.path)
+    if url is not None:
+        return async_store_from_url(url)
+    if store is None:  # pragma: no cover - a guard without a store has no memory
+        raise ConfigurationError("this guard has no store")
+    return _ThreadedStore(store)  # type: ignore[return-value]  # run in threads by _adrive
+
+
+def _as_store_error(exc: Exception) -> Exception:
+    if isinstance(exc, StoreError):
+        return exc
+    error = StoreError(
+        f"the store failed: {type(exc).__name__}: {exc}", backend="unknown"
+    )
+    error.__cause__ = exc
+    return error
+
+
+def _error(exc: Exception, stage: str) -> DecisionError:
+    if isinstance(exc, StoreError):
+        stage = "state"
+    return DecisionError(
+        type=type(exc).__name__,
+        message=str(exc),
+        stage=stage,
+    )
+
+
+def reply_words_of(reply: Reply) -> str:
+    """Return the words a reply is compared by (`replyguard.models.reply_words`)."""
+    return reply_words(reply.text)
+
+
+def _limit_checks(
+    policy: Policy, thread: Thread, reply: Reply, signals: Signals
+) -> list[LimitCheck]:
+    """Return the limits that apply to `reply`, each with its key."""
+    checks: list[LimitCheck] = []
+    state = signals.state
+    namespace = policy.namespace
+    for limit in policy.limits:
+        try:
+            if limit.when is not None and not limit.when(
+                thread, reply, signals, state, namespace
+            ):
+                continue
+            key = key_text(limit.key(thread, reply, signals, state, namespace))
+        except Exception as exc:
+            raise _LimitError(
+                f"limit `{limit.id}` ({limit.location}): {type(exc).__name__}: {exc}"
+            ) from exc
+        if key is not None:
+            checks.append(LimitCheck(limit=limit, key=key))
+    return checks
 
 
 _analyzers: dict[tuple[str, ...], Analyzer] = {}
@@ -631,28 +1045,37 @@ def _evidence_for(rule: CompiledRule, signals: Signals) -> tuple:  # type: ignor
 
 def _escalation(
     policy: Policy,
-    rules: list[CompiledRule],
+    askers: list[_Asker],
     reasons: list[Reason],
     reply: Reply,
     thread: Thread,
+    signals: Signals,
 ) -> Escalation | None:
-    if not rules:
+    if not askers:
         return None
     lead = max(
-        rules, key=lambda r: (_PRIORITY_RANK.get(r.priority or "normal", 1), -r.index)
+        askers, key=lambda a: (_PRIORITY_RANK.get(a.priority or "normal", 1), -a.order)
     )
     target = thread.target_post
     by_rule = {reason.rule: reason.message for reason in reasons}
     summary = (
         f"{target.kind.capitalize()} {target.id} by {target.author}: "
-        + "; ".join(f"{r.id}: {by_rule.get(r.id, '').rstrip('.')}" for r in rules)
+        + "; ".join(f"{a.id}: {by_rule.get(a.id, '').rstrip('.')}" for a in askers)
     )
-    priority = lead.priority or policy.routes.get(lead.route or "", "normal")
+    state = signals.state
+    if state.crowd_inbound > 1:
+        summary += (
+            f". Crowd around post {thread.crowd}: {state.crowd_inbound} people "
+            f"in the storm window, {state.sent_for_original} answered today"
+        )
+    priority = lead.priority or policy.routes.get(lead.route, "normal")
     return Escalation(
-        route=lead.route or "social-care",
+        route=lead.route,
         priority=priority,
         summary=summary[:1000],
         proposed_reply=reply.text,
-        rules=tuple(r.id for r in rules),
+        rules=tuple(a.id for a in askers),
         target_id=target.id,
+        crowd=thread.crowd,
+        crowd_size=state.crowd_inbound,
     )

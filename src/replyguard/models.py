@@ -7,6 +7,8 @@ All models are frozen pydantic models. Threads follow the JSON interchange forma
 
 from __future__ import annotations
 
+import hashlib
+import re
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -45,7 +47,9 @@ __all__ = [
     "Thread",
     "ToneSignals",
     "TraceEvent",
+    "fingerprint",
     "normalize_handle",
+    "reply_words",
 ]
 
 MAX_POST_BYTES = 256 * 1024
@@ -54,6 +58,27 @@ MAX_POST_BYTES = 256 * 1024
 PostKind = Literal["original", "reply", "retweet", "quote"]
 POST_KINDS: tuple[str, ...] = ("original", "reply", "retweet", "quote")
 REFERENCE_FIELDS: tuple[str, ...] = ("in_reply_to", "retweet_of", "quote_of")
+
+
+_HANDLE_IN_TEXT = re.compile(r"@[\w.\-]+(?:@[\w.\-]+)?")
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
+def reply_words(text: str) -> str:
+    """
+    Return a reply's words without handles, case, punctuation or spacing.
+
+    ``"@ann Sorry -- we're on it!"`` and ``"@bob sorry, we're on it"`` give the same
+    words: the form in which replies are compared for repetition.
+    """
+    return " ".join(
+        _NOT_WORD.sub(" ", _HANDLE_IN_TEXT.sub(" ", text)).casefold().split()
+    )
+
+
+def fingerprint(text: str) -> str:
+    """Return a short hash of `reply_words(text)`: equal for the same words."""
+    return hashlib.sha256(reply_words(text).encode()).hexdigest()[:20]
 
 
 def normalize_handle(handle: str) -> str:
@@ -243,6 +268,11 @@ class Reply(BaseModel):
     def _text_size(cls, text: str) -> str:
         return _check_text_size(text)
 
+    @property
+    def fingerprint(self) -> str:
+        """Return the hash of the reply's words (no handles, case or punctuation)."""
+        return fingerprint(self.text)
+
 
 class Thread(BaseModel):
     """
@@ -362,6 +392,17 @@ class Thread(BaseModel):
         """Return the post a retweet or quote carries, or the post itself."""
         ref = post.retweet_of or post.quote_of
         return self.post(ref) if ref is not None else post
+
+    @property
+    def crowd(self) -> str:
+        """
+        Return the id of the post the target's crowd gathers around.
+
+        Everyone retweeting, quoting or replying around one post is one crowd: the
+        crowd is the root of the target's chain (what a retweet or quote carries,
+        what a reply's chain starts from; an original is its own crowd).
+        """
+        return self.root.id
 
 
 def _kind_problems(where: str, post: Post) -> list[str]:
@@ -514,16 +555,33 @@ class StateSignals(_SignalGroup):
 
     `sent_for_original`: replies sent into the target's crowd (everyone around one
     post) in the last day; `sent_to_author`: to this author in the last day;
-    `sent_same_text`: replies with the same words in the last hour; `paused`: a
-    person paused automated replies (``guard.pause``), with `pause_reason`.
+    `sent_same_text`: replies with the same words in the last hour.
+
+    The storm breaker: `crowd_inbound` is how many different people posted in the
+    crowd within the policy's storm window, `brand_inbound` how many posts reached the
+    brand in it, `brand_baseline` the brand's usual number per window (over the
+    last day); `storm_level` is the crowd's inbound against the storm threshold (1.0:
+    storming), `brand_storm_level` the brand's against its baseline, and `storm_open`
+    says the crowd's breaker is open (it closes after the policy's cool-down).
+
+    `paused`: a person paused automated replies (``guard.pause``), with
+    `pause_reason`; `blackout`: the id of the policy blackout in force, with its
+    `blackout_reason`.
     """
 
     sent_for_original: int = 0
     sent_to_author: int = 0
     sent_same_text: int = 0
+    crowd_inbound: int = 0
+    brand_inbound: int = 0
+    brand_baseline: float = 0.0
     storm_level: float = 0.0
+    brand_storm_level: float = 0.0
+    storm_open: bool = False
     paused: bool = False
     pause_reason: str = ""
+    blackout: str = ""
+    blackout_reason: str = ""
 
 
 class Signals(BaseModel):
@@ -569,6 +627,10 @@ class Escalation(BaseModel):
     proposed_reply: str
     rules: tuple[str, ...] = ()
     target_id: str | None = None
+    crowd: str | None = None
+    """The id of the post the target's crowd gathers around."""
+    crowd_size: int = 0
+    """How many different people were posting in that crowd (storm window; needs a store)."""
 
 
 class DecisionError(BaseModel):

@@ -170,6 +170,8 @@ def test_two_workers_share_a_sqlite_store(tmp_path: Path, clock: Clock) -> None:
 class BrokenStore(MemoryStore):
     """A store that fails on some operations, like a Redis that went away."""
 
+    run = None  # no batches: every operation goes through the methods below
+
     def __init__(self, *, reads: bool, writes: bool) -> None:
         super().__init__()
         self.reads, self.writes = reads, writes
@@ -229,7 +231,10 @@ def test_a_crowd_is_answered_once_then_people_decide(guard: Guard) -> None:
         ANSWER, _crowd("2", "@b", "@angry @Acme same here, where is mine?")
     )
     second = guard.review(ANSWER, _crowd("3", "@c", "@angry @Acme mine too, any news?"))
-    again = guard.review(ANSWER, _crowd("4", "@b", "@angry @Acme thanks, DMed you"))
+    again = guard.review(
+        "Got it, thanks! We'll reply in DM within the hour.",
+        _crowd("4", "@b", "@angry @Acme thanks, DMed you"),
+    )
 
     assert Action.ALLOW == first.action
     assert Action.ESCALATE == second.action
@@ -259,11 +264,43 @@ def test_customers_under_the_brands_own_post_keep_getting_answers(guard: Guard) 
             "target": post_id,
         }
 
+    answers = [
+        "Yes, the app runs on every tablet with Android 12 or later.",
+        "It does! On an iPad, get it from the App Store: it is the same app.",
+        "Tablets are supported; landscape mode arrives next month.",
+    ]
     actions = [
-        guard.review(ANSWER, under_brand(str(i), f"@fan{i}")).action for i in range(3)
+        guard.review(answer, under_brand(str(i), f"@fan{i}")).action
+        for i, answer in enumerate(answers)
     ]
 
     assert [Action.ALLOW] * 3 == actions
+
+
+def test_the_same_words_twice_into_one_crowd_go_to_a_person(guard: Guard) -> None:
+    def under_brand(post_id: str, author: str) -> dict[str, object]:
+        return {
+            "brand_handles": ["@Acme"],
+            "posts": [
+                {"id": "news", "author": "@Acme", "kind": "original", "text": "Oops"},
+                {
+                    "id": post_id,
+                    "author": author,
+                    "kind": "reply",
+                    "in_reply_to": "news",
+                    "text": "@Acme what was that post about?",
+                },
+            ],
+            "target": post_id,
+        }
+
+    apology = "We are deeply sorry for the post and have deleted it."
+    first = guard.review(f"@a {apology}", under_brand("1", "@a"))
+    second = guard.review(f"@b {apology.replace('deeply', 'truly')}", under_brand("2", "@b"))
+
+    assert Action.ALLOW == first.action
+    assert Action.ESCALATE == second.action
+    assert ("same-words-once-per-crowd",) == second.rules
 
 
 def test_a_pause_until_a_naive_time_is_an_invalid_argument(guard: Guard) -> None:

@@ -618,6 +618,10 @@ def test_policy_json_schema_is_valid_json_with_the_top_level_keys() -> None:
         "lexicons",
         "nlp",
         "rules",
+        "limits",
+        "storm",
+        "escalations",
+        "blackouts",
     } == set(schema["properties"])
     assert schema["additionalProperties"] is False
     assert {"RuleSpec", "BrandSpec"} <= set(schema["$defs"])

@@ -180,7 +180,9 @@ class ThreadView:
         return getattr(self._thread, name)
 
 
-def compile_template(source: str, *, policy: Type | None = None) -> Template:
+def compile_template(
+    source: str, *, policy: Type | None = None, extra: dict[str, Type] | None = None
+) -> Template:
     """
     Check a template and compile it for the sandbox.
 
@@ -201,8 +203,8 @@ def compile_template(source: str, *, policy: Type | None = None) -> Template:
                 at=max((exc.lineno or 1) - 1, 0),
             ) from None
         # filters and tests first: jinja2's name analysis below assumes they exist
-        _Checker(_roots(policy)).statements(tree.body, {})
-        _check_names(tree)
+        _Checker({**_roots(policy), **(extra or {})}).statements(tree.body, {})
+        _check_names(tree, frozenset(extra or ()))
         return _sandboxed(source)
     except CompileProblem as exc:
         offset = min(exc.offset, len(source))
@@ -242,8 +244,9 @@ def _line_start(source: str, lineno: int | None) -> int:
     return offset
 
 
-def _check_names(tree: nodes.Template) -> None:
-    unknown = meta.find_undeclared_variables(tree) - TEMPLATE_NAMES
+def _check_names(tree: nodes.Template, extra: frozenset[str] = frozenset()) -> None:
+    known = TEMPLATE_NAMES | extra
+    unknown = meta.find_undeclared_variables(tree) - known
     if unknown:
         name = min(unknown)
         at = next(
@@ -252,8 +255,8 @@ def _check_names(tree: nodes.Template) -> None:
         raise CompileProblem(
             "policy.unknown_name",
             f"unknown name `{name}`; templates read "
-            + ", ".join(f"`{n}`" for n in sorted(TEMPLATE_NAMES)),
-            help=did_you_mean(name, TEMPLATE_NAMES),
+            + ", ".join(f"`{n}`" for n in sorted(known)),
+            help=did_you_mean(name, known),
             at=at,
         )
 

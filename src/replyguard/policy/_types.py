@@ -178,6 +178,16 @@ def _build_roots() -> dict[str, Type]:
         "parent": Attr("parent", post_type.optional(), "what the target replies to"),
         "ancestors": Attr("ancestors", Type("list", item=post_type), "parent to root"),
         "depth": Attr("depth", INT, "steps from the target to the root"),
+        "crowd": Attr(
+            "crowd", STR, "the id of the post the target's crowd gathers around"
+        ),
+    }
+    extras[Reply] = {
+        "fingerprint": Attr(
+            "fingerprint",
+            STR,
+            "a hash of the reply's words (no handles, case, punctuation)",
+        ),
     }
     thread_type = model_type(Thread, extras)
     # `target` the field is an id; in conditions `thread.target` is the post.

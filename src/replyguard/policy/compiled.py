@@ -7,14 +7,15 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from replyguard.errors import PolicyProblem, RewriteError
+from replyguard.errors import PolicyError, PolicyProblem, RewriteError
 from replyguard.models import Action, PolicyRef, Reply, Signals, Thread, TraceEvent
 from replyguard.policy._templates import TemplateProblem, ThreadView, compile_template
-from replyguard.policy._types import policy_type
+from replyguard.policy._types import INT, STR, Attr, Type, policy_type
 from replyguard.policy.conditions import (
     CompiledCondition,
     CompileProblem,
@@ -22,17 +23,30 @@ from replyguard.policy.conditions import (
     runtime_globals,
 )
 from replyguard.policy.loader import (
+    LoadedItem,
     LoadedRule,
     MergedPolicy,
     load_document,
     policy_error,
 )
-from replyguard.policy.schema import BrandSpec
+from replyguard.policy.schema import (
+    BrandSpec,
+    EscalationsSpec,
+    StormSpec,
+    parse_duration,
+)
 
 if TYPE_CHECKING:
     from replyguard.analysis.lexicons import LexiconChange
 
-__all__ = ["DEFAULT_THRESHOLDS", "CompiledRule", "Policy"]
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "CompiledBlackout",
+    "CompiledLimit",
+    "CompiledRule",
+    "Policy",
+    "StormSettings",
+]
 
 DEFAULT_THRESHOLDS: dict[str, float] = {"sarcasm": 0.45}
 """Thresholds every policy has unless it sets its own."""
@@ -69,6 +83,97 @@ class CompiledRule:
         return f"rule `{self.id}` matched"
 
 
+LIMIT_TYPE = Type(
+    "obj",
+    name="limit",
+    attrs={
+        "id": Attr("id", STR),
+        "count": Attr("count", INT, "replies already counted in the window"),
+        "max": Attr("max", INT),
+        "per": Attr("per", STR, "the window, as written (`1h`)"),
+    },
+)
+"""The type of `limit` in a limit's message template."""
+
+
+@dataclass(frozen=True)
+class CompiledLimit:
+    """One limit ready to run: its key and condition as functions, its window in seconds."""
+
+    id: str
+    index: int
+    description: str
+    max: int
+    per: str
+    window: float
+    similar: float | None
+    action: Action
+    route: str | None
+    priority: str | None
+    asks_person: bool
+    key: Callable[[Thread, Reply, Signals, Any, Any], Any]
+    when: Callable[[Thread, Reply, Signals, Any, Any], Any] | None
+    message: Any | None
+    location: str
+
+    def default_message(self, count: int) -> str:
+        """Return the first sentence of the description, or a line with the counts."""
+        if self.description:
+            return re.split(r"(?<=[.!?])\s", self.description.strip(), maxsplit=1)[0]
+        return (
+            f"limit `{self.id}`: {count} already went out within {self.per} "
+            f"(at most {self.max})"
+        )
+
+
+@dataclass(frozen=True)
+class CompiledBlackout:
+    """One blackout: a fixed span, or a date every year in a time zone."""
+
+    id: str
+    reason: str
+    action: Action
+    route: str | None
+    priority: str | None
+    start: datetime | None
+    end: datetime | None
+    every_year: tuple[int, int] | None
+    zone: Any
+    location: str
+
+    def active(self, now: datetime) -> bool:
+        """Return whether `now` falls in the blackout."""
+        if self.every_year is not None:
+            local = now.astimezone(self.zone)
+            return (local.month, local.day) == self.every_year
+        if self.start is not None and now < self.start:
+            return False
+        return self.end is None or now < self.end
+
+
+@dataclass(frozen=True)
+class StormSettings:
+    """The storm breaker's settings, in seconds."""
+
+    window: float
+    min_people: int
+    share: float
+    brand_factor: float
+    cool_down: float
+    baseline: float = 24 * 3600.0
+
+    @classmethod
+    def from_spec(cls, spec: StormSpec) -> StormSettings:
+        """Return the settings of a policy's `storm:` section."""
+        return cls(
+            window=parse_duration(spec.window),
+            min_people=spec.min_people,
+            share=spec.share,
+            brand_factor=spec.brand_factor,
+            cool_down=parse_duration(spec.cool_down),
+        )
+
+
 class Policy:
     """
     A compiled policy: load it once, evaluate it for many reviews.
@@ -91,7 +196,21 @@ class Policy:
         self.nlp_pipeline: str = merged.nlp
         self.lexicons: dict[str, LexiconChange] = _lexicon_changes(merged)
         self.routes: dict[str, str] = dict(merged.routes)
-        self.rules: tuple[CompiledRule, ...] = _compile_rules(merged, self.thresholds)
+        problems: list[PolicyProblem] = []
+        self.rules: tuple[CompiledRule, ...] = ()
+        try:
+            self.rules = _compile_rules(merged, self.thresholds)
+        except PolicyError as exc:
+            problems.extend(exc.problems)
+        self.limits: tuple[CompiledLimit, ...] = ()
+        self.blackouts: tuple[CompiledBlackout, ...] = ()
+        try:
+            self.limits = _compile_limits(merged, self.thresholds, document.name)
+            self.blackouts = _compile_blackouts(merged)
+        except PolicyError as exc:
+            problems.extend(p for p in exc.problems if p not in problems)
+        if problems:
+            raise policy_error(problems)
         self.hash: str = _content_hash(merged, self.thresholds)
         self.ref: PolicyRef = PolicyRef(
             name=self.name, version=self.version, hash=self.hash
@@ -110,6 +229,9 @@ class Policy:
         )
         self._match, self._rule_functions = _build_code(self.rules, self.name)
         self._operand_functions: list[list[RuleFunction]] | None = None
+        self.storm: StormSettings = StormSettings.from_spec(merged.storm)
+        self.escalations: EscalationsSpec = merged.escalations
+        self.escalation_window: float = parse_duration(merged.escalations.per)
 
     # -- construction -------------------------------------------------------------
 
@@ -221,6 +343,30 @@ class Policy:
             return rule.default_message()
         scope = self._template_scope(thread, reply, signals)
         return _render(rule.id, "message", rule.message, scope)
+
+    def render_limit_message(
+        self,
+        limit: CompiledLimit,
+        count: int,
+        thread: Thread,
+        reply: Reply,
+        signals: Signals,
+    ) -> str:
+        """Return the reason message of a limit a reply went over."""
+        if limit.message is None:
+            return limit.default_message(count)
+        scope = self._template_scope(thread, reply, signals)
+        scope["limit"] = SimpleNamespace(
+            id=limit.id, count=count, max=limit.max, per=limit.per
+        )
+        return _render(limit.id, "message", limit.message, scope)
+
+    def blackout_at(self, now: datetime) -> CompiledBlackout | None:
+        """Return the first blackout in force at `now`, if any."""
+        for blackout in self.blackouts:
+            if blackout.active(now):
+                return blackout
+        return None
 
     def render_rewrite(
         self, rule: CompiledRule, thread: Thread, reply: Reply, signals: Signals
@@ -411,6 +557,10 @@ def _content_hash(merged: MergedPolicy, thresholds: dict[str, float]) -> str:
             for name, specs in sorted(merged.lexicons.items())
         },
         "nlp": merged.nlp,
+        "limits": [item.spec.model_dump(mode="json") for item in merged.limits],
+        "blackouts": [item.spec.model_dump(mode="json") for item in merged.blackouts],
+        "storm": merged.storm.model_dump(mode="json"),
+        "escalations": merged.escalations.model_dump(mode="json"),
     }
     digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
     return f"sha256:{digest[:16]}"
@@ -448,3 +598,169 @@ def _lexicon_changes(merged: MergedPolicy) -> dict[str, LexiconChange]:
             remove.extend(parsed.remove)
         changes[name] = LexiconChange(add=add, remove=tuple(remove))
     return changes
+
+
+_KEY_KINDS = frozenset({"str", "int", "float", "any", "none"})
+
+
+def _compile_limits(
+    merged: MergedPolicy, thresholds: dict[str, float], name: str
+) -> tuple[CompiledLimit, ...]:
+    kind = policy_type(thresholds, open_thresholds=not merged.complete)
+    problems: list[PolicyProblem] = []
+    lines: list[str] = []
+    names = runtime_globals()
+    pending: list[tuple[int, LoadedItem, Any]] = []
+    for index, item in enumerate(merged.limits):
+        spec = item.spec
+        keys = spec.key if isinstance(spec.key, list) else [spec.key]
+        codes: list[str] = []
+        for position, source in enumerate(keys):
+            try:
+                compiled = compile_condition(
+                    source, policy_type=kind, regex_prefix=f"l{index}k{position}"
+                )
+            except CompileProblem as exc:
+                problems.append(
+                    item.problem(
+                        exc.code,
+                        f"in the key of limit `{spec.id}`: {exc.message}",
+                        part="key",
+                        offset=exc.offset if len(keys) == 1 else 0,
+                        help=exc.help,
+                    )
+                )
+                continue
+            if compiled.type.kind not in _KEY_KINDS:
+                problems.append(
+                    item.problem(
+                        "policy.bad_limit_key",
+                        f"the key of limit `{spec.id}` is a {compiled.type.kind} "
+                        f"(`{source}`); a key is a text or a number",
+                        part="key",
+                        help="count by an id or a handle: `thread.crowd`, "
+                        "`thread.target.author`, `reply.fingerprint`",
+                    )
+                )
+                continue
+            names.update(compiled.regexes)
+            codes.append(compiled.python)
+        when_code = None
+        if spec.when is not True:
+            try:
+                compiled = compile_condition(
+                    spec.when, policy_type=kind, regex_prefix=f"l{index}w"
+                )
+                names.update(compiled.regexes)
+                when_code = compiled.python
+            except CompileProblem as exc:
+                problems.append(
+                    item.problem(
+                        exc.code,
+                        f"in limit `{spec.id}`: {exc.message}",
+                        part="when",
+                        offset=exc.offset,
+                        help=exc.help,
+                    )
+                )
+        message = None
+        if spec.message is not None:
+            try:
+                message = compile_template(
+                    spec.message, policy=kind, extra={"limit": LIMIT_TYPE}
+                )
+            except TemplateProblem as exc:
+                problems.append(
+                    item.problem(
+                        exc.code,
+                        f"in the message of limit `{spec.id}`: {exc.message}",
+                        part="message",
+                        offset=exc.offset,
+                        help=exc.help,
+                    )
+                )
+        if len(codes) != len(keys) or not spec.enabled:
+            continue
+        joined = codes[0] if len(codes) == 1 else f"({', '.join(codes)},)"
+        lines += [f"def _key_{index}({_ARGS}):", f"    return {joined}"]
+        if when_code is not None:
+            lines += [f"def _when_{index}({_ARGS}):", f"    return {when_code}"]
+        pending.append((index, item, message))
+    if problems:
+        raise policy_error(problems)
+    if lines:
+        exec(compile("\n".join(lines), f"<policy {name} limits>", "exec"), names)  # noqa: S102 - checked code
+    limits: list[CompiledLimit] = []
+    for index, item, message in pending:
+        spec = item.spec
+        action = Action(spec.action)
+        limits.append(
+            CompiledLimit(
+                id=spec.id,
+                index=len(limits),
+                description=(spec.description or "").strip(),
+                max=spec.max,
+                per=spec.per,
+                window=parse_duration(spec.per),
+                similar=spec.similar,
+                action=action,
+                route=spec.route
+                or ("social-care" if action is Action.ESCALATE else None),
+                priority=spec.priority
+                or (merged.routes.get(spec.route) if spec.route else None),
+                asks_person=action is Action.ESCALATE or spec.route is not None,
+                key=names[f"_key_{index}"],
+                when=names.get(f"_when_{index}"),
+                message=message,
+                location=item.location,
+            )
+        )
+    return tuple(limits)
+
+
+def _compile_blackouts(merged: MergedPolicy) -> tuple[CompiledBlackout, ...]:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415 - rarely used
+
+    problems: list[PolicyProblem] = []
+    blackouts: list[CompiledBlackout] = []
+    for item in merged.blackouts:
+        spec = item.spec
+        zone: Any = UTC
+        if spec.timezone != "UTC":
+            try:
+                zone = ZoneInfo(spec.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                problems.append(
+                    item.problem(
+                        "policy.unknown_timezone",
+                        f"blackout `{spec.id}`: unknown time zone `{spec.timezone}`",
+                        part="timezone",
+                        help="use an IANA name such as `Europe/London` or "
+                        "`America/New_York`",
+                    )
+                )
+                continue
+        every_year = None
+        if spec.every_year is not None:
+            month, day = (int(part) for part in spec.every_year.split("-"))
+            every_year = (month, day)
+        action = Action(spec.action)
+        blackouts.append(
+            CompiledBlackout(
+                id=spec.id,
+                reason=spec.reason.strip(),
+                action=action,
+                route=spec.route
+                or ("social-care" if action is Action.ESCALATE else None),
+                priority=spec.priority
+                or (merged.routes.get(spec.route) if spec.route else None),
+                start=spec.start,
+                end=spec.end,
+                every_year=every_year,
+                zone=zone,
+                location=item.location,
+            )
+        )
+    if problems:
+        raise policy_error(problems)
+    return tuple(blackouts)

@@ -30,15 +30,20 @@ from replyguard.policy._yaml import Located, Scalar, load_located
 from replyguard.policy._yaml import Path as DataPath
 from replyguard.policy.conditions import did_you_mean
 from replyguard.policy.schema import (
+    BlackoutSpec,
     BrandSpec,
+    EscalationsSpec,
     LexiconChangeSpec,
+    LimitSpec,
     NlpSpec,
     PolicyDocument,
     RuleSpec,
+    StormSpec,
 )
 
 __all__ = [
     "PACKAGE_PREFIX",
+    "LoadedItem",
     "LoadedRule",
     "MergedPolicy",
     "in_rule",
@@ -119,6 +124,93 @@ class LoadedRule:
 
 
 @dataclass(frozen=True)
+class LoadedItem:
+    """A limit or a blackout as written, with where it and each of its parts are."""
+
+    spec: Any
+    file: str
+    line: int
+    column: int
+    parts: dict[str, tuple[int, int]] = field(default_factory=dict)
+    scalars: dict[str, Scalar] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
+
+    @property
+    def location(self) -> str:
+        """Return ``file:line:col`` of the item."""
+        return f"{self.file}:{self.line}:{self.column}"
+
+    def problem(
+        self,
+        code: str,
+        message: str,
+        *,
+        part: str | None = None,
+        offset: int = 0,
+        help: str | None = None,
+    ) -> PolicyProblem:
+        """Return a problem located at `part` of this item (or at the item)."""
+        line, column = self.parts.get(part or "", (self.line, self.column))
+        scalar = self.scalars.get(part or "")
+        if scalar is not None:
+            line = scalar.line_at(offset)
+        return PolicyProblem(
+            code=code,
+            message=message,
+            file=self.file,
+            line=line,
+            column=column,
+            rule_id=getattr(self.spec, "id", None),
+            help=help,
+        )
+
+
+def _loaded_items(
+    specs: Sequence[BaseModel], located: Located, section: str
+) -> list[LoadedItem]:
+    items: list[LoadedItem] = []
+    for index, spec in enumerate(specs):
+        path = (section, index)
+        line, column = located.where(path)
+        names = list(type(spec).model_fields)
+        parts = {name: located.where((*path, name)) for name in names}
+        # `key` may be a list: point at its first expression
+        scalars = {
+            name: scalar
+            for name in names
+            if (scalar := located.scalar((*path, name))) is not None
+        }
+        items.append(
+            LoadedItem(
+                spec=spec,
+                file=located.file,
+                line=line,
+                column=column,
+                parts=parts,
+                scalars=scalars,
+            )
+        )
+    return items
+
+
+def _merge_items(
+    inherited: list[LoadedItem], own: list[LoadedItem]
+) -> list[LoadedItem]:
+    """Return the parents' items with the child's added; a child's id overrides."""
+    items = list(inherited)
+    for item in own:
+        position = next(
+            (i for i, old in enumerate(items) if old.spec.id == item.spec.id), None
+        )
+        if position is None:
+            items.append(item)
+        else:
+            items[position] = item
+    return items
+
+
+@dataclass(frozen=True)
 class MergedPolicy:
     """A policy document with its `extends` chain merged in, ready to compile."""
 
@@ -135,6 +227,10 @@ class MergedPolicy:
     nlp: str = "blank:en"
     checked: tuple[LoadedRule, ...] = ()
     """Rules that failed the schema: what can still be checked of them, never run."""
+    limits: tuple[LoadedItem, ...] = ()
+    blackouts: tuple[LoadedItem, ...] = ()
+    storm: StormSpec = field(default_factory=StormSpec)
+    escalations: EscalationsSpec = field(default_factory=EscalationsSpec)
     problems: tuple[PolicyProblem, ...] = ()
     """Problems found so far (only with ``load_document(..., keep_going=True)``)."""
     complete: bool = True
@@ -321,6 +417,14 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel]:
         return BrandSpec
     if loc[:1] == ("nlp",):
         return NlpSpec
+    if loc[:1] == ("limits",) and len(loc) >= 2:
+        return LimitSpec
+    if loc[:1] == ("blackouts",) and len(loc) >= 2:
+        return BlackoutSpec
+    if loc[:1] == ("storm",):
+        return StormSpec
+    if loc[:1] == ("escalations",):
+        return EscalationsSpec
     if loc[:1] == ("lexicons",) and len(loc) >= 3:
         return LexiconChangeSpec
     return PolicyDocument
@@ -735,6 +839,9 @@ def _merge(parsed: _Parsed, base: Path, *, stack: tuple[str, ...]) -> MergedPoli
     on_error, mode = "escalate", "enforce"
     lexicons: dict[str, tuple[LexiconChangeSpec, ...]] = {}
     nlp = "blank:en"
+    limits: list[LoadedItem] = []
+    blackouts: list[LoadedItem] = []
+    storm, escalations = StormSpec(), EscalationsSpec()
     files: list[str] = []
     sources: list[str] = []
     for parent in parents:
@@ -749,6 +856,9 @@ def _merge(parsed: _Parsed, base: Path, *, stack: tuple[str, ...]) -> MergedPoli
         for name, changes in parent.lexicons.items():
             lexicons[name] = (*lexicons.get(name, ()), *changes)
         nlp = parent.nlp
+        limits = _merge_items(limits, list(parent.limits))
+        blackouts = _merge_items(blackouts, list(parent.blackouts))
+        storm, escalations = parent.storm, parent.escalations
         files.extend(f for f in parent.files if f not in files)
         sources.extend(parent.sources)
 
@@ -775,7 +885,15 @@ def _merge(parsed: _Parsed, base: Path, *, stack: tuple[str, ...]) -> MergedPoli
         else:
             rules[position] = loaded  # a child rule with a parent's id overrides it
     checked.extend(_broken_rule(broken, located) for broken in parsed.broken)
-    ids = [r.spec.id for r in (*rules, *checked)]
+    limits = _merge_items(limits, _loaded_items(document.limits, located, "limits"))
+    blackouts = _merge_items(
+        blackouts, _loaded_items(document.blackouts, located, "blackouts")
+    )
+    problems.extend(_duplicate_ids(document, located))
+    ids = [
+        *(r.spec.id for r in (*rules, *checked)),
+        *(item.spec.id for item in (*limits, *blackouts)),
+    ]
     for index, rule_id in enumerate(document.disable):
         # with a parent missing, the rule may well be there: say nothing
         if rule_id not in ids and complete:
@@ -791,6 +909,12 @@ def _merge(parsed: _Parsed, base: Path, *, stack: tuple[str, ...]) -> MergedPoli
             )
     disabled = set(document.disable)
     rules = [r for r in rules if r.spec.id not in disabled]
+    limits = [item for item in limits if item.spec.id not in disabled]
+    blackouts = [item for item in blackouts if item.spec.id not in disabled]
+    if document.storm is not None:
+        storm = document.storm
+    if document.escalations is not None:
+        escalations = document.escalations
     if document.brand is not None:
         brand = _merge_brand(brand, document.brand)
     thresholds.update(document.thresholds)
@@ -817,9 +941,38 @@ def _merge(parsed: _Parsed, base: Path, *, stack: tuple[str, ...]) -> MergedPoli
         lexicons=lexicons,
         nlp=nlp,
         checked=tuple(checked),
+        limits=tuple(limits),
+        blackouts=tuple(blackouts),
+        storm=storm,
+        escalations=escalations,
         problems=tuple(problems),
         complete=complete,
     )
+
+
+def _duplicate_ids(document: PolicyDocument, located: Located) -> list[PolicyProblem]:
+    """Return a problem for every id used twice among this file's rules, limits, blackouts."""
+    problems: list[PolicyProblem] = []
+    seen: dict[str, str] = {spec.id: "rule" for spec in document.rules if spec.id}
+    sections: tuple[tuple[str, Sequence[LimitSpec | BlackoutSpec]], ...] = (
+        ("limits", document.limits),
+        ("blackouts", document.blackouts),
+    )
+    for section, specs in sections:
+        for index, spec in enumerate(specs):
+            if spec.id in seen:
+                problems.append(
+                    _problem(
+                        located,
+                        (section, index),
+                        "policy.duplicate_id",
+                        f"id `{spec.id}` is already used by a {seen[spec.id]} in this "
+                        "file; rules, limits and blackouts share one set of ids",
+                        rule_id=spec.id,
+                    )
+                )
+            seen.setdefault(spec.id, section.rstrip("s"))
+    return problems
 
 
 def _merge_brand(base: BrandSpec, override: BrandSpec) -> BrandSpec:

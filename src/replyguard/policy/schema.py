@@ -26,9 +26,14 @@ from pydantic import (
 
 __all__ = [
     "PRIORITIES",
+    "BlackoutSpec",
     "BrandSpec",
+    "EscalationsSpec",
+    "LimitSpec",
     "PolicyDocument",
     "RuleSpec",
+    "StormSpec",
+    "parse_duration",
     "policy_json_schema",
 ]
 
@@ -76,6 +81,49 @@ StrList = Annotated[
     ),
 ]
 FormatVersion = Annotated[Literal[1], BeforeValidator(_no_bool)]
+
+_DURATION_PATTERN = r"^\s*[0-9]+(\.[0-9]+)?\s*(s|m|min|h|d|w)\s*$"
+_UNITS = {"s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+
+Duration = Annotated[
+    str,
+    Field(pattern=_DURATION_PATTERN),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": _DURATION_PATTERN,
+            "description": "A duration: a number and a unit (s, m, h, d, w): `10m`, `1h`, `24h`.",
+        }
+    ),
+]
+
+
+def parse_duration(text: str) -> float:
+    """Return the seconds of a duration like ``90s``, ``10m``, ``1h``, ``2d``, ``1w``."""
+    value = text.strip()
+    unit = value.lstrip("0123456789. ")
+    return float(value[: len(value) - len(unit)].strip()) * _UNITS[unit]
+
+
+def _to_datetime(value: object) -> object:
+    # YAML reads `2012-12-14 15:00:00Z` as a datetime and `2012-12-14` as a date
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)  # naive means UTC, as in threads
+    return value
+
+
+Moment = Annotated[
+    dt.datetime,
+    BeforeValidator(_to_datetime),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, strict=True)
 
@@ -175,6 +223,154 @@ class RuleSpec(BaseModel):
         return self
 
 
+class LimitSpec(BaseModel):
+    """A cap on replies that go out, counted in the store across reviews and workers."""
+
+    model_config = _STRICT
+
+    id: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9-]*$",
+        description="Kebab-case id, unique among rules and limits; shown on decisions.",
+    )
+    description: str | None = Field(
+        default=None, description="What the limit is for, in words a reviewer can read."
+    )
+    key: str | list[str] = Field(
+        default="'all'",
+        description=(
+            "What is counted: an expression (or a list of them) over thread, reply, "
+            "signals, state and policy, e.g. `thread.crowd`, `thread.target.author`, "
+            "`reply.fingerprint`. Replies with the same key share the limit; a key "
+            "that is none or empty skips the limit. Default: one count for the brand."
+        ),
+    )
+    when: str | bool = Field(
+        default=True,
+        description="Only replies for which this condition holds are counted and capped.",
+    )
+    max: int = Field(
+        ge=0, description="How many replies may go out per key and window."
+    )
+    per: Duration = Field(description="The sliding window, e.g. `1h`, `24h`.")
+    similar: Annotated[float, Field(ge=0.5, le=1.0)] | None = Field(
+        default=None,
+        description=(
+            "Count only replies whose words are at least this similar (0.5..1, "
+            "rapidfuzz ratio) to this one: near-duplicates of one text share a count."
+        ),
+    )
+    action: Literal["escalate", "suppress"] = Field(
+        default="escalate", description="What a reply over the limit gets."
+    )
+    message: str | None = Field(
+        default=None,
+        description=(
+            "The reason shown on the decision (a sandboxed Jinja template; `limit.count`, "
+            "`limit.max` and `limit.per` are available)."
+        ),
+    )
+    route: str | None = Field(default=None, description="The team that looks at it.")
+    priority: Priority | None = Field(default=None, description="Escalation priority.")
+    enabled: bool = Field(
+        default=True, description="Set false to keep it but not run it."
+    )
+
+
+class StormSpec(BaseModel):
+    """The storm breaker: how a crowd's inbound rate opens it, and how long it stays open."""
+
+    model_config = _STRICT
+
+    window: Duration = Field(
+        default="15m", description="The window inbound posts are counted in."
+    )
+    min_people: int = Field(
+        default=8,
+        ge=1,
+        description="Different people posting in one crowd within the window that make a storm.",
+    )
+    share: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        default=0.1,
+        description=(
+            "For a busy brand: a crowd storms only when it also brings this share of "
+            "the brand's usual inbound per window (its baseline over the last day)."
+        ),
+    )
+    brand_factor: Annotated[float, Field(ge=1.0)] = Field(
+        default=3.0,
+        description="`brand_storm_level` is 1.0 at this many times the brand's baseline.",
+    )
+    cool_down: Duration = Field(
+        default="30m",
+        description="How long the breaker stays open after the crowd last stormed.",
+    )
+
+
+class EscalationsSpec(BaseModel):
+    """How escalations are grouped, so that a crowd reaches a person once."""
+
+    model_config = _STRICT
+
+    once_per: Literal["crowd", "target"] = Field(
+        default="target",
+        description=(
+            "`crowd`: the first escalation of a crowd to a route goes to a person, the "
+            "crowd's later ones on that route are suppressed until `per` has passed "
+            "(urgent escalations always go through); `target`: every escalation goes."
+        ),
+    )
+    per: Duration = Field(
+        default="4h", description="How long one crowd escalation covers its crowd."
+    )
+
+
+class BlackoutSpec(BaseModel):
+    """A time when no automated reply goes out: a crisis, a sensitive date."""
+
+    model_config = _STRICT
+
+    id: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9-]*$",
+        description="Kebab-case id, unique among rules, limits and blackouts.",
+    )
+    reason: str = Field(
+        min_length=1, description="Why, shown on every decision taken during it."
+    )
+    start: Moment | None = Field(
+        default=None, description="When it starts (ISO 8601; naive means UTC)."
+    )
+    end: Moment | None = Field(
+        default=None, description="When it ends (exclusive; ISO 8601; naive means UTC)."
+    )
+    every_year: str | None = Field(
+        default=None,
+        pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
+        description="A date each year (`MM-DD`), the whole day in `timezone`.",
+    )
+    timezone: str = Field(
+        default="UTC",
+        description="The IANA time zone of `every_year` (`America/New_York`).",
+    )
+    action: Literal["escalate", "suppress"] = Field(
+        default="escalate", description="What every reply gets during it."
+    )
+    route: str | None = Field(default=None, description="The team that looks at it.")
+    priority: Priority | None = Field(default=None, description="Escalation priority.")
+
+    @model_validator(mode="after")
+    def _when(self) -> BlackoutSpec:
+        if self.every_year is None and self.start is None:
+            msg = "a blackout needs `start` (and `end`) or `every_year`"
+            raise ValueError(msg)
+        if self.every_year is not None and (self.start or self.end):
+            msg = "give either `every_year` or `start`/`end`, not both"
+            raise ValueError(msg)
+        if self.start and self.end and self.end <= self.start:
+            msg = "`end` must come after `start`"
+            raise ValueError(msg)
+        return self
+
+
 class LexiconChangeSpec(BaseModel):
     """What a policy adds to and removes from one packaged cue lexicon."""
 
@@ -263,6 +459,20 @@ class PolicyDocument(BaseModel):
         default=None, description="The spaCy pipeline the analyzers use."
     )
     rules: list[RuleSpec] = Field(default_factory=list)
+    limits: list[LimitSpec] = Field(
+        default_factory=list,
+        description="Caps on replies that go out, counted in the store (needs a store).",
+    )
+    storm: StormSpec | None = Field(
+        default=None, description="The storm breaker's settings (needs a store)."
+    )
+    escalations: EscalationsSpec | None = Field(
+        default=None, description="How escalations of one crowd are grouped."
+    )
+    blackouts: list[BlackoutSpec] = Field(
+        default_factory=list,
+        description="Times when every automated reply escalates or is suppressed.",
+    )
 
 
 def policy_json_schema() -> dict[str, Any]:

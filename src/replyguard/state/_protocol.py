@@ -27,10 +27,28 @@ backend; the guard turns it into the policy's ``on_error`` action.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
 
-__all__ = ["AsyncStore", "Reservation", "Store"]
+__all__ = ["AsyncStore", "Op", "Reservation", "Store", "arun_ops", "run_ops"]
+
+OpName = Literal["reserve", "add", "release", "count", "recent", "set_flag", "get_flag"]
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """
+    One store operation, to run in a batch: the method's name and its arguments.
+
+    ``Op("count", ("k",), {"now": t, "window": 60.0})`` is ``store.count("k", now=t,
+    window=60.0)``. The guard sends the operations of one review step as a batch
+    (`run_ops`), which a backend may run in one round trip (Redis: a pipeline).
+    """
+
+    name: OpName
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,3 +154,27 @@ class AsyncStore(Protocol):
     async def aclose(self) -> None:
         """See `Store.close`."""
         ...
+
+
+def run_ops(store: Store, ops: Sequence[Op]) -> list[Any]:
+    """
+    Run `ops` in order and return their results in order.
+
+    A store with a ``run(ops)`` method runs the batch itself (in one round trip); any
+    other store runs the operations one by one. Each operation is atomic, the batch
+    is not: when one fails (`StoreError`), the ones before it have taken effect.
+    """
+    runner = getattr(store, "run", None)
+    if runner is not None:
+        results: list[Any] = runner(ops)
+        return results
+    return [getattr(store, op.name)(*op.args, **op.kwargs) for op in ops]
+
+
+async def arun_ops(store: AsyncStore, ops: Sequence[Op]) -> list[Any]:
+    """Run `ops` on an asyncio store, as `run_ops` does (``await store.run(ops)``)."""
+    runner = getattr(store, "run", None)
+    if runner is not None:
+        results: list[Any] = await runner(ops)
+        return results
+    return [await getattr(store, op.name)(*op.args, **op.kwargs) for op in ops]

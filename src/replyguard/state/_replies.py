@@ -1,130 +1,436 @@
 """
-What the guard remembers about replies, on top of a `Store`: the first layer of state.
+What the guard remembers across reviews, as batches of store operations.
 
-For every reply that goes out, three members are recorded (the member is the
-decision id, so that ``guard.forget(decision)`` can take them back):
+The keys, the batches of operations a review sends, and how their results become
+`StateSignals`.
 
-- ``crowd:<id>``: the crowd the target belongs to. A retweet or quote belongs to the
-  post it carries, a reply to the root of its chain, an original to itself: everyone
-  piling onto one post is one crowd.
-- ``author:<handle>``: the person answered.
-- ``text:<fingerprint>``: the reply's words, without handles, case or spacing (the 2013
-  macro sent to sixteen people is one fingerprint).
+Nothing here does I/O: every method returns `Op` batches (or reads their results),
+and the guard runs them on its store, synchronously or with asyncio, so that both
+paths share one logic. Keys are namespaced by the policy's name (two brands can share
+a store):
 
-Before a review they are counted into `StateSignals` (``sent_for_original`` over a day,
-``sent_to_author`` over a day, ``sent_same_text`` over an hour), and a pause flag is
-read (``guard.pause``). Keys are namespaced by the policy's name, so two brands can
-share one store.
+- ``sent:crowd:<platform>:<crowd>``, ``sent:author:<platform>:<handle>`` and
+  ``sent:text:<fingerprint>``: replies that went out (member: the decision id), for
+  `StateSignals` and for ``guard.forget``;
+- ``in:crowd:<platform>:<crowd>`` (member: the poster's handle, so a crowd counts
+  people) and ``in:brand`` (member: the post id): inbound posts, for the storm breaker;
+- ``limit:<id>:<key>``: a policy limit's reservations (member: the decision id);
+  with ``similar``, ``limit:<id>:<key>:~<fingerprint>`` counts one family of
+  near-duplicate texts and ``limit:<id>:<key>:texts`` holds the recent texts;
+- ``escalated:<route>:<platform>:<crowd>``: the crowd's escalation to a route;
+- flags ``pause``, ``storm:<platform>:<crowd>`` (an open breaker) and
+  ``decision:<id>`` (the keys a decision was recorded under).
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from replyguard.models import Reply, StateSignals, Thread, normalize_handle, trusted
+from rapidfuzz import fuzz, process
+
+from replyguard.models import (
+    Reply,
+    StateSignals,
+    Thread,
+    fingerprint,
+    normalize_handle,
+    reply_words,
+    trusted,
+)
+from replyguard.state._protocol import Op, Reservation
 
 if TYPE_CHECKING:
-    from replyguard.state._protocol import Store
+    from replyguard.policy.compiled import CompiledLimit, StormSettings
 
-__all__ = ["CROWD_WINDOW", "TEXT_WINDOW", "ReplyMemory", "crowd_id", "fingerprint"]
+__all__ = [
+    "CROWD_WINDOW",
+    "RECENT_TEXTS",
+    "TEXT_WINDOW",
+    "LimitCheck",
+    "ReplyMemory",
+    "crowd_id",
+    "fingerprint",
+    "key_text",
+]
 
 CROWD_WINDOW = 24 * 3600.0
-"""Seconds a reply counts for its crowd and its author."""
+"""Seconds a reply counts for its crowd and its author (`sent_for_original`...)."""
 
 TEXT_WINDOW = 3600.0
-"""Seconds a reply's text counts as already sent."""
+"""Seconds a reply's text counts as already sent (`sent_same_text`)."""
 
-_HANDLE = re.compile(r"@[\w.\-]+(?:@[\w.\-]+)?")
-_NOT_WORD = re.compile(r"[^\w]+")
+RECENT_TEXTS = 200
+"""How many recent texts a ``similar`` limit compares a reply with."""
 
-PAUSE = "pause"
-
-
-def fingerprint(text: str) -> str:
-    """Return a short hash of a reply's words: no handles, case, punctuation or spacing."""
-    words = _NOT_WORD.sub(" ", _HANDLE.sub(" ", text)).casefold().split()
-    return hashlib.sha256(" ".join(words).encode()).hexdigest()[:20]
+_SEP = "\x1f"
 
 
 def crowd_id(thread: Thread) -> str:
-    """Return the id of the post a target's crowd gathers around."""
-    target = thread.target_post
-    if target.kind in ("retweet", "quote"):
-        return thread.original_of(target).id
-    if target.kind == "reply":
-        return thread.root.id
-    return target.id
+    """Return the id of the post a target's crowd gathers around (`Thread.crowd`)."""
+    return thread.crowd
+
+
+def key_text(value: Any) -> str | None:
+    """Return a limit key's value as text; None when it is none or empty."""
+    if isinstance(value, tuple):
+        parts = [key_text(v) for v in value]
+        if any(p is None for p in parts):
+            return None
+        return _SEP.join(p for p in parts if p is not None)
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class LimitCheck:
+    """One limit that applies to a reply: where it counts, and what it saw."""
+
+    limit: CompiledLimit
+    key: str
+    count: int = 0
+    allowed: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class StormReading:
+    """The storm breaker's figures for one review, before they become signals."""
+
+    crowd: int
+    brand: int
+    baseline: float
+    level: float
+    brand_level: float
+    open: bool
+    storming: bool
 
 
 class ReplyMemory:
     """
-    Counts and records replies in a store, under one namespace.
+    The keys and operations of one policy's memory.
 
     Args:
-        store: where to keep them.
-        namespace: a prefix for every key (the guard uses the policy's name).
+        namespace: a prefix for every key (the guard uses ``replyguard:<policy>``).
+        storm: the policy's storm breaker settings.
     """
 
-    def __init__(self, store: Store, namespace: str) -> None:
-        self.store = store
+    def __init__(self, namespace: str, storm: StormSettings) -> None:
         self.namespace = namespace
+        self.storm = storm
 
-    def _keys(self, thread: Thread, reply: Reply) -> tuple[str, str, str]:
-        platform = thread.platform
-        target = thread.target_post
+    # -- keys ---------------------------------------------------------------------
+
+    def sent_keys(self, thread: Thread, reply: Reply) -> tuple[str, str, str]:
+        """Return the keys a sent reply is recorded under: crowd, author, text."""
+        ns, platform = self.namespace, thread.platform
+        handle = normalize_handle(thread.target_post.author)
         return (
-            f"{self.namespace}:crowd:{platform}:{crowd_id(thread)}",
-            f"{self.namespace}:author:{platform}:{normalize_handle(target.author)}",
-            f"{self.namespace}:text:{fingerprint(reply.text)}",
+            f"{ns}:sent:crowd:{platform}:{thread.crowd}",
+            f"{ns}:sent:author:{platform}:{handle}",
+            f"{ns}:sent:text:{fingerprint(reply.text)}",
         )
 
-    def read(self, thread: Thread, reply: Reply, *, now: float) -> StateSignals:
-        """Return what the store remembers about this thread, author and text."""
-        crowd, author, text = self._keys(thread, reply)
-        store = self.store
-        reason = store.get_flag(f"{self.namespace}:{PAUSE}", now=now)
+    def _inbound_keys(self, thread: Thread) -> tuple[str, str]:
+        ns = self.namespace
+        return f"{ns}:in:crowd:{thread.platform}:{thread.crowd}", f"{ns}:in:brand"
+
+    def _storm_flag(self, thread: Thread) -> str:
+        return f"{self.namespace}:storm:{thread.platform}:{thread.crowd}"
+
+    def pause_flag(self) -> str:
+        """Return the name of the pause flag."""
+        return f"{self.namespace}:pause"
+
+    def index_flag(self, member: str) -> str:
+        """Return the flag that lists the keys a decision was recorded under."""
+        return f"{self.namespace}:decision:{member}"
+
+    def escalated_key(self, thread: Thread, route: str) -> str:
+        """Return the key of a crowd's escalations to `route`."""
+        return f"{self.namespace}:escalated:{route}:{thread.platform}:{thread.crowd}"
+
+    def limit_key(self, limit: CompiledLimit, key: str) -> str:
+        """Return the key a limit counts under."""
+        return f"{self.namespace}:limit:{limit.id}:{key}"
+
+    # -- reading before a review ----------------------------------------------------
+
+    def read_ops(
+        self, thread: Thread, reply: Reply, *, now: float, inbound: bool
+    ) -> list[Op]:
+        """
+        Return the batch read before evaluation (and the inbound count, if `inbound`).
+
+        Its results go to `state_from`.
+        """
+        crowd, author, text = self.sent_keys(thread, reply)
+        crowd_in, brand_in = self._inbound_keys(thread)
+        storm = self.storm
+        target = thread.target_post
+        ops = [
+            Op("get_flag", (self.pause_flag(),), {"now": now}),
+            Op("count", (crowd,), {"now": now, "window": CROWD_WINDOW}),
+            Op("count", (author,), {"now": now, "window": CROWD_WINDOW}),
+            Op("count", (text,), {"now": now, "window": TEXT_WINDOW}),
+        ]
+        if inbound:
+            ops += [
+                Op(
+                    "add",
+                    (crowd_in, normalize_handle(target.author)),
+                    {"now": now, "ttl": storm.window},
+                ),
+                Op(
+                    "add",
+                    (brand_in, f"{thread.platform}:{target.id}"),
+                    {"now": now, "ttl": storm.baseline},
+                ),
+            ]
+        ops += [
+            Op("count", (crowd_in,), {"now": now, "window": storm.window}),
+            Op("count", (brand_in,), {"now": now, "window": storm.window}),
+            Op("count", (brand_in,), {"now": now, "window": storm.baseline}),
+            Op("get_flag", (self._storm_flag(thread),), {"now": now}),
+        ]
+        return ops
+
+    def storm_reading(self, results: list[Any]) -> StormReading:
+        """Return the storm breaker's figures from the results of `read_ops`."""
+        crowd, brand, day, flag = results[-4:]
+        storm = self.storm
+        baseline = day * storm.window / storm.baseline
+        threshold = max(float(storm.min_people), storm.share * baseline)
+        level = min(1.0, crowd / threshold)
+        # a cold store has no baseline: a brand storms from min_people x factor
+        floor = storm.min_people * storm.brand_factor
+        brand_level = min(1.0, brand / max(floor, storm.brand_factor * baseline))
+        storming = crowd >= threshold
+        return StormReading(
+            crowd=crowd,
+            brand=brand,
+            baseline=round(baseline, 3),
+            level=round(level, 4),
+            brand_level=round(brand_level, 4),
+            open=flag is not None or storming,
+            storming=storming,
+        )
+
+    def state_from(self, results: list[Any], reading: StormReading) -> StateSignals:
+        """Return `StateSignals` from the results of `read_ops`."""
+        reason = results[0]
         return trusted(
             StateSignals,
             evidence=(),
-            sent_for_original=store.count(crowd, now=now, window=CROWD_WINDOW),
-            sent_to_author=store.count(author, now=now, window=CROWD_WINDOW),
-            sent_same_text=store.count(text, now=now, window=TEXT_WINDOW),
-            storm_level=0.0,
+            sent_for_original=results[1],
+            sent_to_author=results[2],
+            sent_same_text=results[3],
+            crowd_inbound=reading.crowd,
+            brand_inbound=reading.brand,
+            brand_baseline=reading.baseline,
+            storm_level=reading.level,
+            brand_storm_level=reading.brand_level,
+            storm_open=reading.open,
             paused=reason is not None,
             pause_reason=reason or "",
+            blackout="",
+            blackout_reason="",
         )
 
-    def record(self, thread: Thread, reply: Reply, member: str, *, now: float) -> None:
-        """Remember that `reply` went out into `thread` (member: the decision id)."""
-        keys = self._keys(thread, reply)
-        crowd, author, text = keys
-        self.store.add(crowd, member, now=now, ttl=CROWD_WINDOW)
-        self.store.add(author, member, now=now, ttl=CROWD_WINDOW)
-        self.store.add(text, member, now=now, ttl=TEXT_WINDOW)
+    def storm_ops(self, thread: Thread, results: list[Any], *, now: float) -> list[Op]:
+        """Return the ops that open (or keep open) a storming crowd's breaker."""
+        flag = results[-1]
+        opened = flag or repr(now)
+        return [
+            Op(
+                "set_flag",
+                (self._storm_flag(thread), opened),
+                {"now": now, "ttl": self.storm.cool_down},
+            )
+        ]
+
+    # -- limits -----------------------------------------------------------------------
+
+    def texts_key(self, limit: CompiledLimit, key: str) -> str:
+        """Return the key holding a ``similar`` limit's recent texts."""
+        return f"{self.limit_key(limit, key)}:texts"
+
+    def similar_ops(self, checks: list[LimitCheck], *, now: float) -> list[Op]:
+        """Return the reads of recent texts for the ``similar`` limits among `checks`."""
+        return [
+            Op(
+                "recent",
+                (self.texts_key(check.limit, check.key),),
+                {"now": now, "window": check.limit.window, "limit": RECENT_TEXTS},
+            )
+            for check in checks
+            if check.limit.similar is not None
+        ]
+
+    def with_families(
+        self, checks: list[LimitCheck], recents: list[Any], words: str
+    ) -> list[LimitCheck]:
+        """
+        Return `checks` with each ``similar`` limit keyed by its text family.
+
+        A reply's family is the family of the most similar recent text at or above the
+        limit's threshold, or its own fingerprint: near-duplicates of one text count
+        together, and a chain of small edits stays in one family.
+        """
+        out: list[LimitCheck] = []
+        found = iter(recents)
+        for check in checks:
+            similar = check.limit.similar
+            if similar is None:
+                out.append(check)
+                continue
+            family = _family(words, next(found), similar)
+            out.append(LimitCheck(limit=check.limit, key=f"{check.key}{_SEP}~{family}"))
+        return out
+
+    def limit_ops(
+        self, checks: list[LimitCheck], member: str, *, now: float, reserve: bool
+    ) -> list[Op]:
+        """Return one reserve (or, for a dry run, count) per limit check."""
+        ops: list[Op] = []
+        for check in checks:
+            key = self.limit_key(check.limit, check.key)
+            if reserve:
+                ops.append(
+                    Op(
+                        "reserve",
+                        (key, member),
+                        {
+                            "now": now,
+                            "window": check.limit.window,
+                            "limit": check.limit.max,
+                        },
+                    )
+                )
+            else:
+                ops.append(
+                    Op("count", (key,), {"now": now, "window": check.limit.window})
+                )
+        return ops
+
+    @staticmethod
+    def limit_results(checks: list[LimitCheck], results: list[Any]) -> list[LimitCheck]:
+        """Return `checks` with what the store answered (a reservation or a count)."""
+        out: list[LimitCheck] = []
+        for check, result in zip(checks, results, strict=True):
+            if isinstance(result, Reservation):
+                count, allowed = result.count, result.allowed
+            else:
+                count, allowed = int(result), int(result) < check.limit.max
+            out.append(
+                LimitCheck(
+                    limit=check.limit, key=check.key, count=count, allowed=allowed
+                )
+            )
+        return out
+
+    def release_ops(self, checks: list[LimitCheck], member: str) -> list[Op]:
+        """Return the ops that take back the reservations of `checks`."""
+        return [
+            Op("release", (self.limit_key(check.limit, check.key), member))
+            for check in checks
+        ]
+
+    # -- recording --------------------------------------------------------------------
+
+    def record_ops(
+        self,
+        thread: Thread,
+        reply: Reply,
+        member: str,
+        *,
+        now: float,
+        checks: list[LimitCheck] = (),  # type: ignore[assignment]  # a tuple is fine
+        reserved: bool = True,
+    ) -> list[Op]:
+        """
+        Return the ops that remember `reply` went out into `thread`.
+
+        `checks` are the limits it counts for: already reserved by the review
+        (`reserved`), or added now (a reply sent without a review).
+        """
+        crowd, author, text = self.sent_keys(thread, reply)
+        ops = [
+            Op("add", (crowd, member), {"now": now, "ttl": CROWD_WINDOW}),
+            Op("add", (author, member), {"now": now, "ttl": CROWD_WINDOW}),
+            Op("add", (text, member), {"now": now, "ttl": TEXT_WINDOW}),
+        ]
+        keys = [crowd, author, text]
+        words = reply_words(reply.text)
+        longest = CROWD_WINDOW
+        for check in checks:
+            limit = check.limit
+            key = self.limit_key(limit, check.key)
+            keys.append(key)
+            longest = max(longest, limit.window)
+            if not reserved:
+                ops.append(Op("add", (key, member), {"now": now, "ttl": limit.window}))
+            if limit.similar is not None:
+                family = check.key.rpartition(f"{_SEP}~")[2]
+                texts = self.texts_key(limit, check.key.rpartition(f"{_SEP}~")[0])
+                ops.append(
+                    Op(
+                        "add",
+                        (texts, f"{family} {words}"),
+                        {"now": now, "ttl": limit.window},
+                    )
+                )
         # where it was recorded, so that `forget` needs only the decision id
-        self.store.set_flag(
-            f"{self.namespace}:decision:{member}",
-            "\n".join(keys),
-            now=now,
-            ttl=CROWD_WINDOW,
+        ops.append(
+            Op(
+                "set_flag",
+                (self.index_flag(member), "\n".join(keys)),
+                {"now": now, "ttl": longest},
+            )
         )
+        return ops
 
-    def forget(self, member: str, *, now: float) -> bool:
-        """Take back a recorded reply (its send failed); return whether it was there."""
-        index = f"{self.namespace}:decision:{member}"
-        keys = self.store.get_flag(index, now=now)
-        if not keys:
-            return False
-        found = [self.store.release(key, member) for key in keys.split("\n")]
-        self.store.set_flag(index, "", now=now, ttl=0.0)
-        return any(found)
+    def escalation_ops(
+        self,
+        thread: Thread,
+        route: str,
+        member: str,
+        *,
+        now: float,
+        window: float,
+        reserve: bool,
+    ) -> list[Op]:
+        """Return the reserve (or count) of a crowd's one escalation to `route`."""
+        key = self.escalated_key(thread, route)
+        if reserve:
+            return [
+                Op(
+                    "reserve", (key, member), {"now": now, "window": window, "limit": 1}
+                ),
+                Op("recent", (key,), {"now": now, "window": window, "limit": 1}),
+            ]
+        return [
+            Op("count", (key,), {"now": now, "window": window}),
+            Op("recent", (key,), {"now": now, "window": window, "limit": 1}),
+        ]
 
-    def pause(self, reason: str, *, now: float, ttl: float | None) -> None:
-        """Pause automated replies for every worker sharing the store."""
-        self.store.set_flag(f"{self.namespace}:{PAUSE}", reason, now=now, ttl=ttl)
 
-    def resume(self, *, now: float) -> None:
-        """Lift a pause (the flag expires at once)."""
-        self.store.set_flag(f"{self.namespace}:{PAUSE}", "", now=now, ttl=0.0)
+def _family(words: str, recent: list[tuple[str, float]], similar: float) -> str:
+    """Return the family of the recent text most like `words`, or a new family."""
+    own = fingerprint(words)
+    if not recent:
+        return own
+    families: list[str] = []
+    texts: list[str] = []
+    for member, _ in recent:
+        family, _, text = member.partition(" ")
+        if text == words:
+            return family
+        families.append(family)
+        texts.append(text)
+    best = process.extractOne(
+        words, texts, scorer=fuzz.ratio, score_cutoff=similar * 100.0
+    )
+    if best is None:
+        return own
+    return families[best[2]]

@@ -14,10 +14,14 @@ clock, are dropped when the key is next written, and every key is swept now and 
 
 from __future__ import annotations
 
+import inspect
 import threading
 from bisect import bisect_left, bisect_right, insort
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from replyguard.state._protocol import Reservation
+from replyguard.errors import InvalidArgument
+from replyguard.state._protocol import Op, Reservation
 
 __all__ = ["AsyncMemoryStore", "MemoryStore"]
 
@@ -121,13 +125,7 @@ class MemoryStore:
             limit: how many members the window may hold.
         """
         with self._lock:
-            found = self._written(key, now)
-            low, high = found.span(now, window)
-            seen = high - low
-            if seen >= limit:
-                return Reservation(allowed=False, count=seen)
-            found.put(member, now, window)
-            return Reservation(allowed=True, count=seen)
+            return self._reserve(key, member, now, window, limit)
 
     def add(self, key: str, member: str, *, now: float, ttl: float) -> None:
         """
@@ -140,7 +138,7 @@ class MemoryStore:
             ttl: seconds after which the member may be forgotten.
         """
         with self._lock:
-            self._written(key, now).put(member, now, ttl)
+            self._add(key, member, now, ttl)
 
     def release(self, key: str, member: str) -> bool:
         """
@@ -151,12 +149,7 @@ class MemoryStore:
             member: what to take back.
         """
         with self._lock:
-            found = self._keys.get(key)
-            if found is None or not found.remove(member):
-                return False
-            if not found.at:
-                del self._keys[key]
-            return True
+            return self._release(key, member)
 
     def count(self, key: str, *, now: float, window: float) -> int:
         """
@@ -168,11 +161,7 @@ class MemoryStore:
             window: seconds back from `now`.
         """
         with self._lock:
-            found = self._keys.get(key)
-            if found is None:
-                return 0
-            low, high = found.span(now, window)
-            return high - low
+            return self._count(key, now, window)
 
     def recent(
         self, key: str, *, now: float, window: float, limit: int = 50
@@ -190,12 +179,7 @@ class MemoryStore:
             limit: the most members to return.
         """
         with self._lock:
-            found = self._keys.get(key)
-            if found is None or limit <= 0:
-                return []
-            low, high = found.span(now, window)
-            newest = found.order[max(low, high - limit) : high]
-        return [(member, at) for at, member in reversed(newest)]
+            return self._recent(key, now, window, limit)
 
     def set_flag(self, name: str, value: str, *, now: float, ttl: float | None) -> None:
         """
@@ -208,7 +192,7 @@ class MemoryStore:
             ttl: seconds after `now` when it reads as unset; None: never.
         """
         with self._lock:
-            self._flags[name] = (value, None if ttl is None else now + ttl)
+            self._set_flag(name, value, now, ttl)
 
     def get_flag(self, name: str, *, now: float) -> str | None:
         """
@@ -219,7 +203,137 @@ class MemoryStore:
             now: the guard's time, POSIX seconds.
         """
         with self._lock:
-            found = self._flags.get(name)
+            return self._get_flag(name, now)
+
+    def run(self, ops: Sequence[Op]) -> list[Any]:
+        """
+        Run a batch of operations under one hold of the lock; return their results.
+
+        The results are those of the methods the operations name, in order: each
+        operation sees the ones before it (a `count` after an `add` counts it), and no
+        other thread runs in between. Called by `run_ops`.
+
+        Args:
+            ops: the operations, in order.
+
+        Raises:
+            InvalidArgument: an operation names no store method (nothing runs).
+        """
+        for op in ops:
+            if op.name not in _UNLOCKED:
+                raise _unknown(op.name)
+        results: list[Any] = []
+        append = results.append
+        # The usual shapes (``Op("count", (key,), {"now": t, "window": w})``) are read
+        # here directly, without a call per operation to parse them: a plain
+        # ``f(self, *op.args, **op.kwargs)`` costs about as much as the lock it saves.
+        # Any other shape is bound to the public method's signature (`_bound`).
+        with self._lock:
+            for op in ops:
+                name, args, kw = op.name, op.args, op.kwargs
+                size, named = len(args), len(kw)
+                if (
+                    name == "count"
+                    and size == 1
+                    and named == 2
+                    and "now" in kw
+                    and "window" in kw
+                ):
+                    append(self._count(args[0], kw["now"], kw["window"]))
+                elif name == "get_flag" and size == 1 and named == 1 and "now" in kw:
+                    append(self._get_flag(args[0], kw["now"]))
+                elif (
+                    name == "add"
+                    and size == 2
+                    and named == 2
+                    and "now" in kw
+                    and "ttl" in kw
+                ):
+                    self._add(args[0], args[1], kw["now"], kw["ttl"])
+                    append(None)
+                elif (
+                    name == "reserve"
+                    and size == 2
+                    and named == 3
+                    and "now" in kw
+                    and "window" in kw
+                    and "limit" in kw
+                ):
+                    append(
+                        self._reserve(
+                            args[0], args[1], kw["now"], kw["window"], kw["limit"]
+                        )
+                    )
+                elif (
+                    name == "recent"
+                    and size == 1
+                    and "now" in kw
+                    and "window" in kw
+                    and (named == 2 or (named == 3 and "limit" in kw))
+                ):
+                    limit = kw.get("limit", 50)
+                    append(self._recent(args[0], kw["now"], kw["window"], limit))
+                elif (
+                    name == "set_flag"
+                    and size == 2
+                    and named == 2
+                    and "now" in kw
+                    and "ttl" in kw
+                ):
+                    self._set_flag(args[0], args[1], kw["now"], kw["ttl"])
+                    append(None)
+                elif name == "release" and size == 2 and not named:
+                    append(self._release(args[0], args[1]))
+                else:
+                    append(_bound(self, name, args, kw))
+        return results
+
+    # --- the operations, without the lock (the caller holds it) ----------------------
+
+    def _reserve(
+        self, key: str, member: str, now: float, window: float, limit: int
+    ) -> Reservation:
+        found = self._written(key, now)
+        low, high = found.span(now, window)
+        seen = high - low
+        if seen >= limit:
+            return Reservation(allowed=False, count=seen)
+        found.put(member, now, window)
+        return Reservation(allowed=True, count=seen)
+
+    def _add(self, key: str, member: str, now: float, ttl: float) -> None:
+        self._written(key, now).put(member, now, ttl)
+
+    def _release(self, key: str, member: str) -> bool:
+        found = self._keys.get(key)
+        if found is None or not found.remove(member):
+            return False
+        if not found.at:
+            del self._keys[key]
+        return True
+
+    def _count(self, key: str, now: float, window: float) -> int:
+        found = self._keys.get(key)
+        if found is None:
+            return 0
+        low, high = found.span(now, window)
+        return high - low
+
+    def _recent(
+        self, key: str, now: float, window: float, limit: int = 50
+    ) -> list[tuple[str, float]]:
+        found = self._keys.get(key)
+        if found is None or limit <= 0:
+            return []
+        low, high = found.span(now, window)
+        newest = found.order[max(low, high - limit) : high]
+        return [(member, at) for at, member in reversed(newest)]
+
+    def _set_flag(self, name: str, value: str, now: float, ttl: float | None) -> None:
+        self._flags[name] = (value, None if ttl is None else now + ttl)
+
+    def _get_flag(self, name: str, now: float) -> str | None:
+        found = self._flags.get(name)
         if found is None:
             return None
         value, expires = found
@@ -233,6 +347,40 @@ class MemoryStore:
 
     def close(self) -> None:
         """Do nothing: memory needs no closing (the contents stay)."""
+
+
+# --- batches ---------------------------------------------------------------------------
+
+_UNLOCKED: dict[str, Callable[..., Any]] = {
+    "reserve": MemoryStore._reserve,
+    "add": MemoryStore._add,
+    "release": MemoryStore._release,
+    "count": MemoryStore._count,
+    "recent": MemoryStore._recent,
+    "set_flag": MemoryStore._set_flag,
+    "get_flag": MemoryStore._get_flag,
+}
+"""The operation a batch may name -> its unlocked twin (`MemoryStore.run`)."""
+
+_SIGNATURES = {
+    name: inspect.signature(getattr(MemoryStore, name)) for name in _UNLOCKED
+}
+
+
+def _bound(
+    store: MemoryStore, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """Run `name` with arguments of any shape its public method accepts (or TypeError)."""
+    bound = _SIGNATURES[name].bind(store, *args, **kwargs)
+    bound.apply_defaults()
+    return _UNLOCKED[name](*bound.args, **bound.kwargs)
+
+
+def _unknown(name: object) -> InvalidArgument:
+    expected = ", ".join(_UNLOCKED)
+    return InvalidArgument(
+        f"unknown store operation {name!r} in a batch (expected one of {expected})"
+    )
 
 
 class AsyncMemoryStore:
@@ -285,6 +433,10 @@ class AsyncMemoryStore:
     async def get_flag(self, name: str, *, now: float) -> str | None:
         """See `MemoryStore.get_flag`."""
         return self.sync.get_flag(name, now=now)
+
+    async def run(self, ops: Sequence[Op]) -> list[Any]:
+        """See `MemoryStore.run`: the batch runs under one hold of the lock."""
+        return self.sync.run(ops)
 
     async def clear(self) -> None:
         """See `MemoryStore.clear`."""

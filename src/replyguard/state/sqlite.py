@@ -28,15 +28,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from replyguard.errors import StoreError
-from replyguard.state._protocol import Reservation
+from replyguard.errors import InvalidArgument, StoreError
+from replyguard.state._protocol import Op, Reservation
 
 __all__ = ["AsyncSQLiteStore", "SQLiteStore"]
 
@@ -132,14 +133,23 @@ class SQLiteStore:
         return connection
 
     def _run(
-        self, work: Callable[[sqlite3.Connection], _T], *, write: bool = True
+        self,
+        work: Callable[[sqlite3.Connection], _T],
+        *,
+        write: bool = True,
+        begin: str = "BEGIN IMMEDIATE",
     ) -> _T:
-        """Run `work`: in a ``BEGIN IMMEDIATE`` transaction when it writes."""
+        """
+        Run `work` in a transaction started with `begin` when it writes, else bare.
+
+        A batch of reads (`run`) passes ``write=True, begin="BEGIN"``: a deferred
+        transaction, so that its reads see one snapshot without taking the write lock.
+        """
         try:
             connection = self._connection()
             if not write:
                 return work(connection)
-            connection.execute("BEGIN IMMEDIATE")
+            connection.execute(begin)
             try:
                 result = work(connection)
                 connection.execute("COMMIT")
@@ -184,16 +194,9 @@ class SQLiteStore:
         Raises:
             StoreError: the file is locked past the timeout, corrupt or unreadable.
         """
-
-        def work(connection: sqlite3.Connection) -> Reservation:
-            self._purge(connection, key, now)
-            seen = _count(connection, key, now, window)
-            if seen >= limit:
-                return Reservation(allowed=False, count=seen)
-            _upsert(connection, key, member, now, now + window)
-            return Reservation(allowed=True, count=seen)
-
-        return self._run(work)
+        return self._run(
+            lambda c: self._reserve(c, key, member, now=now, window=window, limit=limit)
+        )
 
     def add(self, key: str, member: str, *, now: float, ttl: float) -> None:
         """
@@ -208,12 +211,7 @@ class SQLiteStore:
         Raises:
             StoreError: the file is locked past the timeout, corrupt or unreadable.
         """
-
-        def work(connection: sqlite3.Connection) -> None:
-            self._purge(connection, key, now)
-            _upsert(connection, key, member, now, now + ttl)
-
-        self._run(work)
+        self._run(lambda c: self._add(c, key, member, now=now, ttl=ttl))
 
     def release(self, key: str, member: str) -> bool:
         """
@@ -226,14 +224,7 @@ class SQLiteStore:
         Raises:
             StoreError: the file is locked past the timeout, corrupt or unreadable.
         """
-
-        def work(connection: sqlite3.Connection) -> bool:
-            cursor = connection.execute(
-                "DELETE FROM members WHERE key = ? AND member = ?", (key, member)
-            )
-            return cursor.rowcount > 0
-
-        return self._run(work)
+        return self._run(lambda c: self._release(c, key, member))
 
     def count(self, key: str, *, now: float, window: float) -> int:
         """
@@ -247,7 +238,9 @@ class SQLiteStore:
         Raises:
             StoreError: the file is corrupt or unreadable.
         """
-        return self._run(lambda c: _count(c, key, now, window), write=False)
+        return self._run(
+            lambda c: self._count(c, key, now=now, window=window), write=False
+        )
 
     def recent(
         self, key: str, *, now: float, window: float, limit: int = 50
@@ -269,16 +262,10 @@ class SQLiteStore:
         """
         if limit <= 0:
             return []
-
-        def work(connection: sqlite3.Connection) -> list[tuple[str, float]]:
-            rows = connection.execute(
-                "SELECT member, at FROM members WHERE key = ? AND at > ? AND at <= ?"
-                " ORDER BY at DESC, member DESC LIMIT ?",
-                (key, now - window, now, limit),
-            ).fetchall()
-            return [(str(member), float(at)) for member, at in rows]
-
-        return self._run(work, write=False)
+        return self._run(
+            lambda c: self._recent(c, key, now=now, window=window, limit=limit),
+            write=False,
+        )
 
     def set_flag(self, name: str, value: str, *, now: float, ttl: float | None) -> None:
         """
@@ -293,17 +280,7 @@ class SQLiteStore:
         Raises:
             StoreError: the file is locked past the timeout, corrupt or unreadable.
         """
-        expires = None if ttl is None else now + ttl
-
-        def work(connection: sqlite3.Connection) -> None:
-            connection.execute(
-                "INSERT INTO flags (name, value, expires) VALUES (?, ?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET"
-                " value = excluded.value, expires = excluded.expires",
-                (name, value, expires),
-            )
-
-        self._run(work)
+        self._run(lambda c: self._set_flag(c, name, value, now=now, ttl=ttl))
 
     def get_flag(self, name: str, *, now: float) -> str | None:
         """
@@ -316,15 +293,134 @@ class SQLiteStore:
         Raises:
             StoreError: the file is corrupt or unreadable.
         """
+        return self._run(lambda c: self._get_flag(c, name, now=now), write=False)
 
-        def work(connection: sqlite3.Connection) -> str | None:
-            row = connection.execute(
-                "SELECT value FROM flags WHERE name = ? AND (expires IS NULL OR expires > ?)",
-                (name, now),
-            ).fetchone()
-            return None if row is None else str(row[0])
+    def run(self, ops: Sequence[Op]) -> list[Any]:
+        """
+        Run a batch of operations in one transaction; return their results, in order.
 
-        return self._run(work, write=False)
+        The results are those of the methods the operations name. A batch that writes
+        runs in one ``BEGIN IMMEDIATE`` transaction (`reserve` stays atomic, and each
+        operation sees the ones before it); a batch of reads only, in one deferred
+        transaction (one snapshot, no write lock). The batch is all or nothing: when
+        one operation fails, none of the batch is kept. Called by `run_ops`.
+
+        Args:
+            ops: the operations, in order.
+
+        Raises:
+            InvalidArgument: an operation names no store method (nothing runs).
+            TypeError: an operation's arguments do not fit its method (nothing runs).
+            StoreError: the file is locked past the timeout, corrupt or unreadable.
+        """
+        steps = [self._step(op) for op in ops]
+        if not steps:
+            return []
+        writes = any(op.name in _WRITES for op in ops)
+
+        def work(connection: sqlite3.Connection) -> list[Any]:
+            return [step(connection) for step in steps]
+
+        return self._run(work, begin="BEGIN IMMEDIATE" if writes else "BEGIN")
+
+    def _step(self, op: Op) -> Callable[[sqlite3.Connection], Any]:
+        """Return `op` as work to run in the batch's transaction (or raise)."""
+        signature = _SIGNATURES.get(op.name)
+        if signature is None:
+            expected = ", ".join(_SIGNATURES)
+            msg = f"unknown store operation {op.name!r} in a batch (expected one of {expected})"
+            raise InvalidArgument(msg)
+        bound = signature.bind(self, *op.args, **op.kwargs)
+        bound.apply_defaults()
+        work = getattr(self, f"_{op.name}")
+        args, kwargs = bound.args[1:], bound.kwargs
+        return lambda connection: work(connection, *args, **kwargs)
+
+    # --- the operations, inside a transaction -----------------------------------------
+
+    def _reserve(
+        self,
+        connection: sqlite3.Connection,
+        key: str,
+        member: str,
+        *,
+        now: float,
+        window: float,
+        limit: int,
+    ) -> Reservation:
+        self._purge(connection, key, now)
+        seen = _count(connection, key, now, window)
+        if seen >= limit:
+            return Reservation(allowed=False, count=seen)
+        _upsert(connection, key, member, now, now + window)
+        return Reservation(allowed=True, count=seen)
+
+    def _add(
+        self,
+        connection: sqlite3.Connection,
+        key: str,
+        member: str,
+        *,
+        now: float,
+        ttl: float,
+    ) -> None:
+        self._purge(connection, key, now)
+        _upsert(connection, key, member, now, now + ttl)
+
+    def _release(self, connection: sqlite3.Connection, key: str, member: str) -> bool:
+        cursor = connection.execute(
+            "DELETE FROM members WHERE key = ? AND member = ?", (key, member)
+        )
+        return cursor.rowcount > 0
+
+    def _count(
+        self, connection: sqlite3.Connection, key: str, *, now: float, window: float
+    ) -> int:
+        return _count(connection, key, now, window)
+
+    def _recent(
+        self,
+        connection: sqlite3.Connection,
+        key: str,
+        *,
+        now: float,
+        window: float,
+        limit: int = 50,
+    ) -> list[tuple[str, float]]:
+        if limit <= 0:
+            return []
+        rows = connection.execute(
+            "SELECT member, at FROM members WHERE key = ? AND at > ? AND at <= ?"
+            " ORDER BY at DESC, member DESC LIMIT ?",
+            (key, now - window, now, limit),
+        ).fetchall()
+        return [(str(member), float(at)) for member, at in rows]
+
+    def _set_flag(
+        self,
+        connection: sqlite3.Connection,
+        name: str,
+        value: str,
+        *,
+        now: float,
+        ttl: float | None,
+    ) -> None:
+        expires = None if ttl is None else now + ttl
+        connection.execute(
+            "INSERT INTO flags (name, value, expires) VALUES (?, ?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET"
+            " value = excluded.value, expires = excluded.expires",
+            (name, value, expires),
+        )
+
+    def _get_flag(
+        self, connection: sqlite3.Connection, name: str, *, now: float
+    ) -> str | None:
+        row = connection.execute(
+            "SELECT value FROM flags WHERE name = ? AND (expires IS NULL OR expires > ?)",
+            (name, now),
+        ).fetchone()
+        return None if row is None else str(row[0])
 
     def clear(self) -> None:
         """
@@ -374,6 +470,16 @@ def _upsert(
         " ON CONFLICT (key, member) DO UPDATE SET at = excluded.at, expires = excluded.expires",
         (key, member, at, expires),
     )
+
+
+_SIGNATURES = {
+    name: inspect.signature(getattr(SQLiteStore, name))
+    for name in ("reserve", "add", "release", "count", "recent", "set_flag", "get_flag")
+}
+"""The operations a batch may name, and their signatures (`SQLiteStore.run`)."""
+
+_WRITES = frozenset({"reserve", "add", "release", "set_flag"})
+"""The operations that write: a batch holding one takes the write lock at once."""
 
 
 class AsyncSQLiteStore:
@@ -433,6 +539,10 @@ class AsyncSQLiteStore:
     async def get_flag(self, name: str, *, now: float) -> str | None:
         """See `SQLiteStore.get_flag`."""
         return await asyncio.to_thread(self.sync.get_flag, name, now=now)
+
+    async def run(self, ops: Sequence[Op]) -> list[Any]:
+        """See `SQLiteStore.run`: the batch's one transaction runs in a thread."""
+        return await asyncio.to_thread(self.sync.run, ops)
 
     async def clear(self) -> None:
         """See `SQLiteStore.clear`."""
