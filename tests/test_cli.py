@@ -257,7 +257,49 @@ def test_demo_text_has_summary(capsys):
     assert 0 == main(["demo"])
     out = capsys.readouterr().out
     assert "Summary: 16 posts" in out
-    assert "same macro 16 times" in out
+    assert "same words up to 16 times" in out
+    assert "Crowd around post 1 by @chalk_walker: 15 posts from 13 people" in out
+
+
+def test_demo_answers_the_storm_at_most_once_and_escalates_it_once(capsys):
+    assert 0 == main(["demo", "--json"])
+    records = json.loads(capsys.readouterr().out)
+    storm = [
+        r["decision"] for r in records if "genuine customer" not in (r["note"] or "")
+    ]
+
+    sent = [d for d in storm if d["text"] is not None]
+    escalated = [d for d in storm if d["escalation"] is not None]
+    assert len(sent) <= 1
+    assert 1 == len(escalated)
+    assert {"1"} == {d["escalation"]["crowd"] for d in escalated}
+    assert all(
+        "escalated-once" in [r["rule"] for r in d["reasons"]]
+        for d in storm
+        if d["escalation"] is None and d["text"] is None and d is not storm[0]
+    )
+
+
+def test_the_busy_hour_answers_its_customers_and_not_the_pile_on(capsys):
+    assert 0 == main(["demo", "--example", "busy_hour", "--json"])
+    records = json.loads(capsys.readouterr().out)
+    customers = [r["decision"] for r in records if r["note"].startswith("customer")]
+    pile_on = [r["decision"] for r in records if r["note"].startswith("pile-on")]
+
+    answered = sum(d["text"] is not None for d in customers)
+    print(f"busy hour: {answered} of {len(customers)} customer posts answered")  # noqa: T201
+    assert answered >= 0.9 * len(customers)
+    assert sum(d["text"] is not None for d in pile_on) <= 1
+    assert all(not d["signals"]["state"]["storm_open"] for d in customers)
+    assert any(d["signals"]["state"]["storm_open"] for d in pile_on)
+
+
+def test_an_unknown_demo_example_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--example", "nope"])
+
+    assert 2 == exit_info.value.code
+    assert "invalid choice: 'nope'" in capsys.readouterr().err
 
 
 def test_demo_bad_stream(tmp_path, capsys):

@@ -15,6 +15,7 @@ import sys
 import textwrap
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -26,6 +27,7 @@ from replyguard.errors import (
     InvalidInput,
     PolicyError,
 )
+from replyguard.models import Decision
 
 __all__ = ["main"]
 
@@ -339,13 +341,30 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _demo_events(path: str | None) -> Iterator[tuple[int, dict[str, Any]]]:
+DEMO_EXAMPLES: dict[str, str] = {
+    "bofa_2013": (
+        "July 2013: a protester's photo of chalk messages outside a Bank of America branch\n"
+        "spreads. A naive reply bot answers every retweet, quote and reply with one macro.\n"
+    ),
+    "busy_hour": (
+        "An outage morning (invented): about one genuine customer a minute asks a mobile\n"
+        "network for help, and at 08:20 a joke about the outage draws a pile-on of twenty\n"
+        "people. The bot proposes a tailored answer to each customer and one canned line\n"
+        "to everyone in the pile-on.\n"
+    ),
+}
+"""The packaged demo streams (``replyguard demo --example NAME``) and their intros."""
+
+
+def _demo_events(
+    path: str | None, example: str = "bofa_2013"
+) -> Iterator[tuple[int, dict[str, Any]]]:
     if path is None:
         resource = (
-            importlib.resources.files("replyguard") / "_data" / "examples" / "bofa_2013"
+            importlib.resources.files("replyguard") / "_data" / "examples" / example
         )
         text = (resource / "stream.jsonl").read_text(encoding="utf-8")
-        name = "replyguard:examples/bofa_2013/stream.jsonl"
+        name = f"replyguard:examples/{example}/stream.jsonl"
     else:
         name = path
         try:
@@ -367,21 +386,27 @@ def _demo_events(path: str | None) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Replay the 2013 retweet storm through a policy, post by post."""
+    """Replay a reply storm through a policy, post by post, with a store."""
     # the guard's clock follows the stream: each event is reviewed at its own time
     now: list[datetime] = [datetime.now(UTC)]
     guard = _guard(args.policy, clock=lambda: now[0], store="memory://")
     out = _out()
     counts: Counter[str] = Counter()
     naive: Counter[str] = Counter()
+    crowds: dict[str, _CrowdTally] = {}
     records = []
+    example = args.example or "bofa_2013"
+    if example not in DEMO_EXAMPLES:
+        known = ", ".join(sorted(DEMO_EXAMPLES))
+        raise _UserError(f"unknown example `{example}`; the examples are {known}")
     if not args.json:
+        intro = DEMO_EXAMPLES[example] if args.stream is None else ""
         out.write(
-            "July 2013: a protester's photo of chalk messages outside a Bank of America branch\n"
-            "spreads. A naive reply bot answers every retweet, quote and reply with one macro.\n"
-            f"replyguard reviews each proposed reply with policy `{guard.policy.name}`.\n\n"
+            intro
+            + f"replyguard reviews each proposed reply with policy `{guard.policy.name}`"
+            " and an in-memory store.\n\n"
         )
-    for number, event in _demo_events(args.stream):
+    for number, event in _demo_events(args.stream, example):
         if event.get("at"):
             now[0] = _at(str(event["at"]), f"event {number}: at")
         try:
@@ -393,6 +418,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         target = decision.signals.chain
         counts[decision.action.value] += 1
         naive[strip_handles(event["reply"])] += 1
+        _tally(crowds, decision, event)
         if args.json:
             records.append(
                 {
@@ -437,12 +463,61 @@ def cmd_demo(args: argparse.Namespace) -> int:
     sent = counts["allow"] + counts["rewrite"]
     copies = max(naive.values(), default=0)
     out.write(
-        f"Summary: {total} posts. A naive bot would have sent the same macro {copies} times\n"
-        "(only the leading handle changing).\n"
+        f"Summary: {total} posts. A naive bot would have sent the same words up to "
+        f"{copies} times\n(only the leading handle changing).\n"
         f"replyguard sent {sent} (allow {counts['allow']}, rewrite {counts['rewrite']}), "
         f"escalated {counts['escalate']}, suppressed {counts['suppress']}.\n"
     )
+    _crowd_summary(crowds, out)
     return EXIT_OK
+
+
+@dataclass
+class _CrowdTally:
+    """What happened to the posts of one crowd in a demo."""
+
+    author: str
+    posts: int = 0
+    people: set[str] = field(default_factory=set)
+    sent: int = 0
+    escalations: list[str] = field(default_factory=list)
+
+
+def _tally(
+    crowds: dict[str, _CrowdTally], decision: Decision, event: dict[str, Any]
+) -> None:
+    from replyguard._inputs import thread_from  # noqa: PLC0415 - demo only
+
+    thread = thread_from(event["thread"])
+    tally = crowds.setdefault(thread.crowd, _CrowdTally(author=thread.root.author))
+    tally.posts += 1
+    tally.people.add(thread.target_post.author)
+    tally.sent += decision.sends
+    if decision.escalation is not None:
+        tally.escalations.append(decision.escalation.route)
+
+
+def _crowd_summary(crowds: dict[str, _CrowdTally], out: TextIO) -> None:
+    """Print the crowds of several people, and how many lone posters were answered."""
+    groups = [(c, t) for c, t in crowds.items() if len(t.people) > 1]
+    singles = [t for t in crowds.values() if len(t.people) <= 1]
+    for crowd, tally in sorted(groups, key=lambda item: -item[1].posts):
+        routes = Counter(tally.escalations)
+        escalated = (
+            ", ".join(f"{n}x to {route}" for route, n in sorted(routes.items()))
+            or "never"
+        )
+        out.write(
+            f"Crowd around post {crowd} by {tally.author}: {tally.posts} posts from "
+            f"{len(tally.people)} people; answered automatically {tally.sent} time(s); "
+            f"escalated {escalated}.\n"
+        )
+    if singles:
+        answered = sum(1 for t in singles if t.sent)
+        out.write(
+            f"People writing on their own: {len(singles)}; answered automatically "
+            f"{answered}.\n"
+        )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -514,7 +589,14 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument("--output", "-o", help="write to this file instead")
     schema.set_defaults(func=cmd_schema)
 
-    demo = sub.add_parser("demo", help="replay the 2013 @BofA_Help retweet storm")
+    demo = sub.add_parser(
+        "demo", help="replay the 2013 @BofA_Help retweet storm (or another example)"
+    )
+    demo.add_argument(
+        "--example",
+        choices=sorted(DEMO_EXAMPLES),
+        help="a packaged example stream (default: bofa_2013)",
+    )
     demo.add_argument(
         "--policy", help="a policy file or replyguard:NAME (default: default)"
     )
