@@ -62,6 +62,49 @@ BRAND = ["@AcmeBank", "@AcmeBank_Help"]
 
 CASES = 500
 
+_VOCAB = [
+    "branch",
+    "statement",
+    "overdraft",
+    "mortgage",
+    "savings",
+    "transfer",
+    "deposit",
+    "cheque",
+    "limit",
+    "fee",
+    "refund",
+    "pin",
+    "login",
+    "app",
+    "travel",
+    "card",
+    "loan",
+    "balance",
+    "payment",
+    "interest",
+    "rate",
+    "account",
+    "address",
+    "phone",
+    "email",
+    "letter",
+    "notice",
+    "review",
+    "team",
+    "manager",
+    "desk",
+    "office",
+    "queue",
+    "form",
+    "receipt",
+]
+
+
+def detail(case: int) -> str:
+    """Return words that make case `case`'s reply its own (no near-duplicate)."""
+    return " ".join(random.Random(case).sample(_VOCAB, 8))
+
 
 def typical(shape: str, tag: str, case: int = 0) -> tuple[str, dict[str, Any]]:
     """
@@ -85,9 +128,7 @@ def typical(shape: str, tag: str, case: int = 0) -> tuple[str, dict[str, Any]]:
                 "author_followers": 812,
             }
         ]
-        reply = (
-            f"Sorry about that. We've unblocked the card; case {case} has the details."
-        )
+        reply = f"Sorry about that. We've unblocked the card; notes: {detail(case)}."
     elif shape == "2 posts":
         author = f"@sam_{tag}"
         posts = [
@@ -111,7 +152,7 @@ def typical(shape: str, tag: str, case: int = 0) -> tuple[str, dict[str, Any]]:
         ]
         reply = (
             "Thanks for telling us. Logins are back; if the app still spins, quote "
-            f"case {case} in the app's chat."
+            f"{detail(case)} in the app's chat."
         )
     else:
         author = f"@leo_{tag}"
@@ -143,7 +184,7 @@ def typical(shape: str, tag: str, case: int = 0) -> tuple[str, dict[str, Any]]:
         ]
         reply = (
             "On the web it is under Settings > Personal details. "
-            f"Case {case} if you need us again."
+            f"Notes if you need us again: {detail(case)}."
         )
     return reply, {"platform": "x", "brand_handles": BRAND, "posts": posts}
 
@@ -576,12 +617,17 @@ def bench_state_step(
     reply_cls: Any,
     thread_cls: Any,
 ) -> None:
-    """Table 2: the state step alone (ReplyMemory.read, .record) on each store."""
+    """Table 2: the state step's store batches alone (read, record) on each store."""
+    from replyguard.policy.compiled import StormSettings  # noqa: PLC0415
+    from replyguard.policy.schema import StormSpec  # noqa: PLC0415
+    from replyguard.state._protocol import run_ops  # noqa: PLC0415
+
     rows = []
     clock_ns = time.perf_counter_ns
     run = uuid.uuid4().hex[:6]
+    storm = StormSettings.from_spec(StormSpec())
     for name, store in stores.items():
-        memory = memory_cls(store, f"bench-step-{run}")
+        memory = memory_cls(f"bench-step-{run}", storm)
         reads: list[int] = []
         records: list[int] = []
         for i in range(sizes.warmup + sizes.step_n):
@@ -590,9 +636,12 @@ def bench_state_step(
             reply = reply_cls(text=text)
             thread = thread_cls.model_validate(data)
             start = clock_ns()
-            memory.read(thread, reply, now=now)
+            results = run_ops(
+                store, memory.read_ops(thread, reply, now=now, inbound=True)
+            )
+            memory.state_from(results, memory.storm_reading(results))
             middle = clock_ns()
-            memory.record(thread, reply, uuid.uuid4().hex, now=now)
+            run_ops(store, memory.record_ops(thread, reply, uuid.uuid4().hex, now=now))
             end = clock_ns()
             if i >= sizes.warmup:
                 reads.append(middle - start)
@@ -607,8 +656,9 @@ def bench_state_step(
                 [name, label, str(len(times)), fmt(p50(times)), fmt(p95(times))]
             )
     print_table(
-        "2. the state step alone: ReplyMemory.read (pause flag + 3 window counts) and "
-        ".record (3 adds + 1 flag), what the guard calls around a review",
+        "2. the state step's batches alone: the read before evaluation (pause flag, 3 "
+        "sent counts, 2 inbound adds, 3 inbound counts, breaker flag) and the record "
+        "after (3 adds + 1 flag); limits add one reserve each",
         ("store", "step", "n", "p50", "p95"),
         rows,
     )

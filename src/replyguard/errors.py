@@ -32,6 +32,7 @@ __all__ = [
     "ConfigurationError",
     "InvalidArgument",
     "InvalidInput",
+    "LimitError",
     "PolicyCompileError",
     "PolicyError",
     "PolicyProblem",
@@ -186,6 +187,15 @@ class AnalyzerError(ReplyGuardError):
 
 class RewriteError(ReplyGuardError):
     """A rewrite template failed to render or tried to leave its sandbox."""
+
+
+class LimitError(ReplyGuardError):
+    """
+    A policy limit's key or condition failed on a review or a `Guard.record`.
+
+    A review records it on ``Decision.errors`` (stage ``evaluate``) and returns the
+    policy's ``on_error`` action; ``record`` raises it (nothing was recorded).
+    """
 
 
 class ReplyGuardWarning(UserWarning):

@@ -22,6 +22,7 @@ from replyguard.analysis import Analyzer, Brand
 from replyguard.errors import (
     ConfigurationError,
     InvalidArgument,
+    LimitError,
     RewriteError,
     StoreError,
 )
@@ -330,6 +331,7 @@ class Guard:
 
         Raises:
             StoreError: the store failed (nothing was recorded).
+            LimitError: a limit's key or condition failed (nothing was recorded).
         """
         reply_model = reply_from(reply)
         thread_model = thread_from(thread)
@@ -337,6 +339,7 @@ class Guard:
         if memory is None:
             return
         now = self._now()
+        at = now.timestamp()
         signals = analyzer.analyze(
             thread_model,
             reply_model,
@@ -344,11 +347,18 @@ class Guard:
             thresholds=policy.thresholds,
             now=now,
         )
+        if policy.limits:
+            # limits read the state a review would see (`when: state.sent_to_author...`)
+            results = self._run(
+                memory.read_ops(thread_model, reply_model, now=at, inbound=False)
+            )
+            state = memory.state_from(results, memory.storm_reading(results))
+            signals = signals.model_copy(update={"state": state})
         checks = _limit_checks(policy, thread_model, reply_model, signals)
-        at = now.timestamp()
         if any(check.limit.similar is not None for check in checks):
-            recents = self._run(memory.similar_ops(checks, now=at))
-            checks = memory.with_families(checks, recents, reply_words_of(reply_model))
+            words = reply_words_of(reply_model)
+            recents = self._run(memory.similar_ops(checks, words, now=at))
+            checks = memory.with_families(checks, recents, words)
         self._run(
             memory.record_ops(
                 thread_model,
@@ -596,7 +606,7 @@ class Guard:
             if self._strict:
                 raise
             stage = "rewrite" if isinstance(exc, RewriteError) else "internal"
-            if isinstance(exc, _LimitError):
+            if isinstance(exc, LimitError):
                 stage = "evaluate"
             return self._failed(
                 policy, reply, thread, now, signals, [_error(exc, stage)]
@@ -611,10 +621,9 @@ class Guard:
                         else Reply(text=outcome.text)
                     )
                     if any(check.limit.similar is not None for check in checks):
-                        recents = yield memory.similar_ops(checks, now=at)
-                        checks = memory.with_families(
-                            checks, recents, reply_words_of(sent)
-                        )
+                        words = reply_words_of(sent)
+                        recents = yield memory.similar_ops(checks, words, now=at)
+                        checks = memory.with_families(checks, recents, words)
                     answers = yield memory.limit_ops(
                         checks, member, now=at, reserve=record
                     )
@@ -931,10 +940,6 @@ class _Outcome:
         return self.text is not None
 
 
-class _LimitError(Exception):
-    """A limit's key or condition failed on this review."""
-
-
 class _ThreadedStore:
     """A synchronous store run from asyncio in worker threads (no twin is known)."""
 
@@ -1002,7 +1007,7 @@ def _limit_checks(
                 continue
             key = key_text(limit.key(thread, reply, signals, state, namespace))
         except Exception as exc:
-            raise _LimitError(
+            raise LimitError(
                 f"limit `{limit.id}` ({limit.location}): {type(exc).__name__}: {exc}"
             ) from exc
         if key is not None:

@@ -12,6 +12,7 @@ import re
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -64,6 +65,7 @@ _HANDLE_IN_TEXT = re.compile(r"@[\w.\-]+(?:@[\w.\-]+)?")
 _NOT_WORD = re.compile(r"[^\w]+")
 
 
+@lru_cache(maxsize=4096)
 def reply_words(text: str) -> str:
     """
     Return a reply's words without handles, case, punctuation or spacing.
@@ -76,6 +78,7 @@ def reply_words(text: str) -> str:
     )
 
 
+@lru_cache(maxsize=4096)
 def fingerprint(text: str) -> str:
     """Return a short hash of `reply_words(text)`: equal for the same words."""
     return hashlib.sha256(reply_words(text).encode()).hexdigest()[:20]

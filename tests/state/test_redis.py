@@ -27,9 +27,9 @@ import redis
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from replyguard.errors import ConfigurationError, StoreError
+from replyguard.errors import ConfigurationError, InvalidArgument, StoreError
 from replyguard.state import async_store_from_url, store_from_url
-from replyguard.state._protocol import AsyncStore, Reservation, Store
+from replyguard.state._protocol import AsyncStore, Op, Reservation, Store, run_ops
 from replyguard.state.redis import AsyncRedisStore, RedisStore
 from replyguard.testing.store_conformance import (
     AsyncStoreConformance,
@@ -730,3 +730,155 @@ async def test_async_server_killed_then_restarted(dedicated: RedisServer) -> Non
         assert isinstance(caught.value.__cause__, redis.exceptions.RedisError)
         dedicated.start()
         assert (await store.reserve("k", "c", now=T0 + 2, window=HOUR, limit=1)).allowed
+
+
+# --- batches ------------------------------------------------------------------------
+
+
+def _review(now: float) -> list[Op]:
+    """A batch of eight operations, like the guard's for one review."""
+    return [
+        Op("get_flag", ("pause",), {"now": now}),
+        Op("get_flag", ("breaker",), {"now": now}),
+        Op("add", ("inbound", f"p{now}"), {"now": now, "ttl": 60.0}),
+        Op("count", ("inbound",), {"now": now, "window": 60.0}),
+        Op("recent", ("thread:1",), {"now": now, "window": HOUR, "limit": 5}),
+        Op(
+            "reserve", ("thread:1", f"d{now}"), {"now": now, "window": HOUR, "limit": 2}
+        ),
+        Op("release", ("thread:1", "never")),
+        Op("count", ("thread:1",), {"now": now, "window": HOUR}),
+    ]
+
+
+def _review_results(first: bool) -> list[object]:
+    return [
+        None,
+        None,
+        None,
+        1 if first else 2,
+        [] if first else [(f"d{T0}", T0)],
+        Reservation(allowed=True, count=0 if first else 1),
+        False,
+        1 if first else 2,
+    ]
+
+
+def test_a_batch_is_one_pipeline_without_script_exists(
+    dedicated: RedisServer,
+) -> None:
+    with RedisStore(dedicated.url) as store:
+        client = redis.Redis.from_url(dedicated.url, decode_responses=True)
+        try:
+            store.run(_review(T0))  # the first batch loads the scripts
+            client.config_resetstat()
+            assert store.run(_review(T0 + 1)) == _review_results(False)
+            stats = client.info("commandstats")
+        finally:
+            client.close()
+    names = {name.removeprefix("cmdstat_") for name in stats}
+    assert "evalsha" in names
+    assert not {"script|exists", "script|load", "eval"} & names, names
+
+
+def test_a_batch_survives_script_flush(store: RedisStore, raw: redis.Redis) -> None:
+    assert store.run(_review(T0)) == _review_results(True)
+    raw.script_flush()
+    assert store.run(_review(T0 + 1)) == _review_results(False)
+    raw.script_flush()
+    # single calls after a flush load their script again too
+    assert store.count("thread:1", now=T0 + 2, window=HOUR) == 2
+    assert not store.reserve("thread:1", "x", now=T0 + 2, window=HOUR, limit=2).allowed
+
+
+async def test_an_async_batch_survives_script_flush(
+    astore: AsyncRedisStore, raw: redis.Redis
+) -> None:
+    raw.script_flush()
+    assert await astore.run(_review(T0)) == _review_results(True)
+    raw.script_flush()
+    assert await astore.run(_review(T0 + 1)) == _review_results(False)
+
+
+def test_a_batch_when_the_server_knows_only_some_scripts(
+    store: RedisStore, raw: redis.Redis
+) -> None:
+    store.run(_review(T0))
+    raw.script_flush()
+    store.reserve("other", "m", now=T0, window=HOUR, limit=5)  # loads reserve.lua only
+    ops = [
+        Op("release", ("thread:1", "nothing")),  # refused: NOSCRIPT
+        Op(
+            "reserve", ("thread:1", "late"), {"now": T0 + 1, "window": HOUR, "limit": 5}
+        ),
+    ]
+    # the reserve ran after the refused release: sending both again would run it twice
+    with pytest.raises(StoreError, match="NoScriptError"):
+        store.run(ops)
+    assert store.count("thread:1", now=T0 + 1, window=HOUR) == 2
+    # the scripts are loaded by then: the next batch runs
+    assert store.run(ops) == [False, Reservation(allowed=True, count=2)]
+
+
+def test_a_batch_against_a_killed_server_raises_store_error(
+    dedicated: RedisServer,
+) -> None:
+    with RedisStore(dedicated.url, socket_timeout=0.5) as store:
+        assert store.run(_review(T0)) == _review_results(True)
+        dedicated.kill()
+        started = time.monotonic()
+        with pytest.raises(StoreError) as caught:
+            store.run(_review(T0 + 1))
+        assert time.monotonic() - started < 1.5
+        assert caught.value.backend == "redis"
+        assert dedicated.url in str(caught.value)
+        assert "failed to run a batch (get_flag, get_flag, add" in str(caught.value)
+        assert isinstance(caught.value.__cause__, redis.exceptions.ConnectionError)
+        dedicated.start()
+        # a restarted server without persistence: empty, and without the scripts
+        assert store.run(_review(T0 + 2)) == _review_results(True)
+
+
+async def test_an_async_batch_against_a_killed_server_raises_store_error(
+    dedicated: RedisServer,
+) -> None:
+    async with AsyncRedisStore(dedicated.url, socket_timeout=0.5) as store:
+        assert await store.run(_review(T0)) == _review_results(True)
+        dedicated.kill()
+        started = time.monotonic()
+        with pytest.raises(StoreError) as caught:
+            await store.run(_review(T0 + 1))
+        assert time.monotonic() - started < 1.5
+        assert caught.value.backend == "redis"
+        assert isinstance(caught.value.__cause__, redis.exceptions.RedisError)
+        dedicated.start()
+        assert await store.run(_review(T0 + 2)) == _review_results(True)
+
+
+def test_a_command_redis_refuses_in_a_batch_raises_store_error(
+    store: RedisStore, raw: redis.Redis
+) -> None:
+    raw.set(f"{store.prefix}z:k", "not a sorted set")
+    ops = [
+        Op("set_flag", ("f", "v"), {"now": T0, "ttl": None}),
+        Op("reserve", ("k", "m"), {"now": T0, "window": HOUR, "limit": 1}),
+        Op("get_flag", ("f",), {"now": T0}),
+    ]
+    with pytest.raises(
+        StoreError, match="failed to reserve: ResponseError: WRONGTYPE"
+    ) as caught:
+        run_ops(store, ops)
+    assert isinstance(caught.value.__cause__, redis.exceptions.ResponseError)
+    # a pipeline, not a transaction: the operations around the refused one ran
+    assert store.get_flag("f", now=T0) == "v"
+
+
+def test_a_batch_with_an_unknown_operation_sends_nothing(
+    store: RedisStore, raw: redis.Redis
+) -> None:
+    ops = [Op("add", ("k", "m"), {"now": T0, "ttl": HOUR}), Op("drop", ("k",))]  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="'drop'"):
+        store.run(ops)
+    with pytest.raises(StoreError, match="nan"):
+        store.run([ops[0], Op("count", ("k",), {"now": float("nan"), "window": 1.0})])
+    assert raw.keys(f"{store.prefix}*") == []

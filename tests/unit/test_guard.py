@@ -379,7 +379,9 @@ def test_unknown_store_is_a_configuration_error() -> None:
 
 
 def test_a_store_of_the_wrong_type_is_an_invalid_argument() -> None:
-    with pytest.raises(InvalidArgument, match="store must be a URL, a `Store` or an `AsyncStore`"):
+    with pytest.raises(
+        InvalidArgument, match="store must be a URL, a `Store` or an `AsyncStore`"
+    ):
         Guard.default(store=42)  # type: ignore[arg-type]
 
 

@@ -296,7 +296,9 @@ def test_the_same_words_twice_into_one_crowd_go_to_a_person(guard: Guard) -> Non
 
     apology = "We are deeply sorry for the post and have deleted it."
     first = guard.review(f"@a {apology}", under_brand("1", "@a"))
-    second = guard.review(f"@b {apology.replace('deeply', 'truly')}", under_brand("2", "@b"))
+    second = guard.review(
+        f"@b {apology.replace('deeply', 'truly')}", under_brand("2", "@b")
+    )
 
     assert Action.ALLOW == first.action
     assert Action.ESCALATE == second.action

@@ -206,6 +206,9 @@ class Policy:
         self.blackouts: tuple[CompiledBlackout, ...] = ()
         try:
             self.limits = _compile_limits(merged, self.thresholds, document.name)
+        except PolicyError as exc:
+            problems.extend(p for p in exc.problems if p not in problems)
+        try:
             self.blackouts = _compile_blackouts(merged)
         except PolicyError as exc:
             problems.extend(p for p in exc.problems if p not in problems)

@@ -23,6 +23,14 @@ member (the later time wins).
 
 Every failure of the backend (down, locked, corrupt) raises `StoreError` naming the
 backend; the guard turns it into the policy's ``on_error`` action.
+
+Batches: the guard sends the operations of one review step together (`Op`,
+`run_ops`, `arun_ops`). A store may add an optional ``run(ops) -> list`` method (``async
+def run`` on an `AsyncStore`) that runs them at lower cost (memory: one hold of the
+lock; SQLite: one transaction; Redis: one pipeline), returning what the operations
+return one by one, each seeing the ones before it, and raising `InvalidArgument` for
+an operation it does not know. ``run`` is not part of `Store` or `AsyncStore`: a store
+without it still is one, and `run_ops` runs its operations one by one.
 """
 
 from __future__ import annotations

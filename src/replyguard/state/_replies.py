@@ -60,8 +60,13 @@ CROWD_WINDOW = 24 * 3600.0
 TEXT_WINDOW = 3600.0
 """Seconds a reply's text counts as already sent (`sent_same_text`)."""
 
-RECENT_TEXTS = 200
-"""How many recent texts a ``similar`` limit compares a reply with."""
+RECENT_TEXTS = 50
+"""
+How many recent texts a ``similar`` limit compares a reply with.
+
+An exact repeat (the same words) finds its family however far back it was sent, by
+its fingerprint; a near-duplicate is looked for among the most recent texts only.
+"""
 
 _SEP = "\x1f"
 
@@ -255,17 +260,32 @@ class ReplyMemory:
         """Return the key holding a ``similar`` limit's recent texts."""
         return f"{self.limit_key(limit, key)}:texts"
 
-    def similar_ops(self, checks: list[LimitCheck], *, now: float) -> list[Op]:
-        """Return the reads of recent texts for the ``similar`` limits among `checks`."""
-        return [
-            Op(
-                "recent",
-                (self.texts_key(check.limit, check.key),),
-                {"now": now, "window": check.limit.window, "limit": RECENT_TEXTS},
+    def _words_flag(self, texts: str, words: str) -> str:
+        return f"{texts}:fp:{fingerprint(words)}"
+
+    def similar_ops(
+        self, checks: list[LimitCheck], words: str, *, now: float
+    ) -> list[Op]:
+        """
+        Return the reads a ``similar`` limit needs to find a reply's text family.
+
+        Per limit: the family these exact words were last sent in, and the recent
+        texts (for a near-duplicate).
+        """
+        ops: list[Op] = []
+        for check in checks:
+            if check.limit.similar is None:
+                continue
+            texts = self.texts_key(check.limit, check.key)
+            ops.append(Op("get_flag", (self._words_flag(texts, words),), {"now": now}))
+            ops.append(
+                Op(
+                    "recent",
+                    (texts,),
+                    {"now": now, "window": check.limit.window, "limit": RECENT_TEXTS},
+                )
             )
-            for check in checks
-            if check.limit.similar is not None
-        ]
+        return ops
 
     def with_families(
         self, checks: list[LimitCheck], recents: list[Any], words: str
@@ -284,7 +304,8 @@ class ReplyMemory:
             if similar is None:
                 out.append(check)
                 continue
-            family = _family(words, next(found), similar)
+            exact, recent = next(found), next(found)
+            family = exact or _family(words, recent, similar)
             out.append(LimitCheck(limit=check.limit, key=f"{check.key}{_SEP}~{family}"))
         return out
 
@@ -371,12 +392,19 @@ class ReplyMemory:
             if not reserved:
                 ops.append(Op("add", (key, member), {"now": now, "ttl": limit.window}))
             if limit.similar is not None:
-                family = check.key.rpartition(f"{_SEP}~")[2]
-                texts = self.texts_key(limit, check.key.rpartition(f"{_SEP}~")[0])
+                scope, _, family = check.key.rpartition(f"{_SEP}~")
+                texts = self.texts_key(limit, scope)
                 ops.append(
                     Op(
                         "add",
                         (texts, f"{family} {words}"),
+                        {"now": now, "ttl": limit.window},
+                    )
+                )
+                ops.append(
+                    Op(
+                        "set_flag",
+                        (self._words_flag(texts, words), family),
                         {"now": now, "ttl": limit.window},
                     )
                 )
@@ -415,22 +443,20 @@ class ReplyMemory:
         ]
 
 
+_FAMILY = 20
+"""Characters of a family's id (a fingerprint) at the start of a recent-text member."""
+
+
 def _family(words: str, recent: list[tuple[str, float]], similar: float) -> str:
     """Return the family of the recent text most like `words`, or a new family."""
-    own = fingerprint(words)
     if not recent:
-        return own
-    families: list[str] = []
-    texts: list[str] = []
-    for member, _ in recent:
-        family, _, text = member.partition(" ")
-        if text == words:
-            return family
-        families.append(family)
-        texts.append(text)
+        return fingerprint(words)
+    # members are "<family> <words>": the family has a fixed width
+    members = [member for member, _ in recent]
+    texts = [member[_FAMILY + 1 :] for member in members]
     best = process.extractOne(
         words, texts, scorer=fuzz.ratio, score_cutoff=similar * 100.0
     )
     if best is None:
-        return own
-    return families[best[2]]
+        return fingerprint(words)
+    return members[best[2]][:_FAMILY]

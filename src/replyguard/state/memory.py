@@ -9,11 +9,14 @@ Each key keeps its members twice: by name (their time) and sorted by time, so th
 count or a reservation costs a binary search, however busy the key (an inbound storm
 of ten thousand posts). A key remembers the longest ttl it was written with (the
 window of a reservation, the ttl of an add); members older than that, on the guard's
-clock, are dropped when the key is next written, and every key is swept now and then.
+clock, are dropped when the key is next written. Keys and flags whose time has passed
+are forgotten through a heap of expiry times (one entry per key or flag), so that
+forgetting costs a heap pop per expired key, never a scan of every key.
 """
 
 from __future__ import annotations
 
+import heapq
 import inspect
 import threading
 from bisect import bisect_left, bisect_right, insort
@@ -25,8 +28,8 @@ from replyguard.state._protocol import Op, Reservation
 
 __all__ = ["AsyncMemoryStore", "MemoryStore"]
 
-_SWEEP_EVERY = 1024
-"""Writes between two sweeps of every key for expired members and flags."""
+_KEY, _FLAG = 0, 1
+"""The kinds of entries in the expiry heap."""
 
 
 def _time(item: tuple[float, str]) -> float:
@@ -36,12 +39,17 @@ def _time(item: tuple[float, str]) -> float:
 class _Key:
     """The members of one key: by name, and as ``(at, member)`` pairs sorted by time."""
 
-    __slots__ = ("at", "order", "ttl")
+    __slots__ = ("at", "order", "scheduled", "ttl")
 
     def __init__(self) -> None:
         self.at: dict[str, float] = {}
         self.order: list[tuple[float, str]] = []
         self.ttl = 0.0
+        self.scheduled = False  # an entry for this key is in the expiry heap
+
+    def expires(self) -> float:
+        """Return when the newest member expires (the key is empty after it)."""
+        return self.order[-1][0] + self.ttl if self.order else float("-inf")
 
     def put(self, member: str, now: float, ttl: float) -> None:
         self.remove(member)
@@ -84,32 +92,56 @@ class MemoryStore:
         self._keys: dict[str, _Key] = {}
         # name -> (value, expires or None)
         self._flags: dict[str, tuple[str, float | None]] = {}
-        self._writes = 0
+        # (expires, kind, name): at most one entry per key and per flag
+        self._heap: list[tuple[float, int, str]] = []
+        self._flags_scheduled: set[str] = set()
 
     def __repr__(self) -> str:
         return f"MemoryStore(keys={len(self._keys)}, flags={len(self._flags)})"
 
-    def _written(self, key: str, now: float) -> _Key:
+    def _written(self, key: str, now: float, ttl: float) -> _Key:
         """Return `key` (created when missing) without its expired members."""
-        self._writes += 1
-        if self._writes % _SWEEP_EVERY == 0:
+        heap = self._heap
+        if heap and heap[0][0] <= now:
             self._sweep(now)
         found = self._keys.get(key)
         if found is None:
             found = self._keys[key] = _Key()
         else:
             found.expire(now)
+        if not found.scheduled:
+            found.scheduled = True
+            # due when this write expires; then re-scheduled if written since
+            heapq.heappush(heap, (now + max(found.ttl, ttl, 1.0), _KEY, key))
         return found
 
     def _sweep(self, now: float) -> None:
-        for name, found in list(self._keys.items()):
-            found.expire(now)
-            if not found.at:
-                del self._keys[name]
-        for name in [
-            n for n, (_, exp) in self._flags.items() if exp is not None and exp <= now
-        ]:
-            del self._flags[name]
+        """Forget the keys and flags whose time has passed (their heap entries came due)."""
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            _, kind, name = heapq.heappop(heap)
+            if kind == _KEY:
+                found = self._keys.get(name)
+                if found is None:
+                    continue
+                found.expire(now)
+                if not found.at:
+                    del self._keys[name]
+                else:
+                    heapq.heappush(heap, (max(found.expires(), now + 1.0), _KEY, name))
+            else:
+                flag = self._flags.get(name)
+                if flag is None:
+                    self._flags_scheduled.discard(name)
+                    continue
+                expires = flag[1]
+                if expires is not None and expires <= now:
+                    del self._flags[name]
+                    self._flags_scheduled.discard(name)
+                elif expires is not None:
+                    heapq.heappush(heap, (expires, _FLAG, name))
+                else:
+                    self._flags_scheduled.discard(name)
 
     def reserve(
         self, key: str, member: str, *, now: float, window: float, limit: int
@@ -218,6 +250,8 @@ class MemoryStore:
 
         Raises:
             InvalidArgument: an operation names no store method (nothing runs).
+            TypeError: an operation's arguments do not fit its method (the operations
+                before it have run).
         """
         for op in ops:
             if op.name not in _UNLOCKED:
@@ -293,7 +327,7 @@ class MemoryStore:
     def _reserve(
         self, key: str, member: str, now: float, window: float, limit: int
     ) -> Reservation:
-        found = self._written(key, now)
+        found = self._written(key, now, window)
         low, high = found.span(now, window)
         seen = high - low
         if seen >= limit:
@@ -302,15 +336,12 @@ class MemoryStore:
         return Reservation(allowed=True, count=seen)
 
     def _add(self, key: str, member: str, now: float, ttl: float) -> None:
-        self._written(key, now).put(member, now, ttl)
+        self._written(key, now, ttl).put(member, now, ttl)
 
     def _release(self, key: str, member: str) -> bool:
         found = self._keys.get(key)
-        if found is None or not found.remove(member):
-            return False
-        if not found.at:
-            del self._keys[key]
-        return True
+        # an emptied key stays until its heap entry comes due (one entry per key)
+        return found is not None and found.remove(member)
 
     def _count(self, key: str, now: float, window: float) -> int:
         found = self._keys.get(key)
@@ -330,7 +361,13 @@ class MemoryStore:
         return [(member, at) for at, member in reversed(newest)]
 
     def _set_flag(self, name: str, value: str, now: float, ttl: float | None) -> None:
-        self._flags[name] = (value, None if ttl is None else now + ttl)
+        expires = None if ttl is None else now + ttl
+        self._flags[name] = (value, expires)
+        if self._heap and self._heap[0][0] <= now:
+            self._sweep(now)
+        if expires is not None and name not in self._flags_scheduled:
+            self._flags_scheduled.add(name)
+            heapq.heappush(self._heap, (expires, _FLAG, name))
 
     def _get_flag(self, name: str, now: float) -> str | None:
         found = self._flags.get(name)
@@ -344,6 +381,8 @@ class MemoryStore:
         with self._lock:
             self._keys.clear()
             self._flags.clear()
+            self._heap.clear()
+            self._flags_scheduled.clear()
 
     def close(self) -> None:
         """Do nothing: memory needs no closing (the contents stay)."""

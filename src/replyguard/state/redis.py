@@ -23,6 +23,18 @@ slower than the server's never loses members it still counts.
 The scripts are registered once per client and sent by their SHA (``EVALSHA``);
 redis-py loads them again when the server has forgotten them (a restart).
 
+A batch (``run(ops)``, see `run_ops`) is one non-transactional pipeline: one round
+trip, the operations running in order (each sees the ones before it), each atomic, the
+batch not (another worker's commands may run between two of them). Its scripts are
+sent by SHA as well, without the ``SCRIPT EXISTS`` that redis-py sends before a
+pipeline running `Script` objects (a second round trip): a store loads every script
+before its first batch, and when the server answers ``NOSCRIPT`` (a restart, a
+``SCRIPT FLUSH``) it loads them again and sends the batch again from its first refused
+operation (the operations after it that did run are reads and flag writes, which give
+the same answer twice). Should a script have run after the refused one (the server
+had forgotten some scripts and not others), the batch raises `StoreError` instead of
+running that script twice; the scripts are loaded by then, and the next batch runs.
+
 Every failure of Redis (down, timeout, a refused command) raises `StoreError` with
 ``backend="redis"``, naming the URL without its password; the redis-py error is the
 ``__cause__``. A connection dropped under a command is retried once, at once, on a
@@ -45,8 +57,9 @@ most about a second) to keep them.
 
 from __future__ import annotations
 
+import inspect
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -61,8 +74,8 @@ import redis.backoff
 import redis.exceptions
 import redis.retry
 
-from replyguard.errors import ConfigurationError, StoreError
-from replyguard.state._protocol import Reservation
+from replyguard.errors import ConfigurationError, InvalidArgument, StoreError
+from replyguard.state._protocol import Op, Reservation
 
 __all__ = ["CLEANUP_FACTOR", "CLEANUP_MARGIN", "AsyncRedisStore", "RedisStore"]
 
@@ -199,6 +212,157 @@ def _translated(url: str, operation: str) -> Iterator[None]:
         raise StoreError(message, backend=_BACKEND) from exc
 
 
+# --- batches -------------------------------------------------------------------------
+
+_OPERATIONS = {
+    "reserve": "reserve",
+    "add": "add",
+    "release": "release",
+    "count": "count",
+    "recent": "read recent members",
+    "set_flag": "set a flag",
+    "get_flag": "read a flag",
+}
+"""The operations a batch may name, and how an error message names each."""
+
+_SCRIPTED = frozenset({"reserve", "add", "release"})
+
+
+def _none(_: Any) -> None:
+    return None
+
+
+def _empty(_: Any) -> list[tuple[str, float]]:
+    return []
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One operation of a batch: how to queue its command, and read its answer."""
+
+    name: str
+    queue: Callable[[Any], Any] | None
+    """Queue the command on a pipeline; None: the answer needs no command."""
+    convert: Callable[[Any], Any]
+    """Turn the raw answer into the method's result."""
+    script: Any = None
+    """The registered `Script` the command runs by SHA, if any."""
+
+
+class _Batch:
+    """
+    The steps of one batch, shared by both twins (only the sending differs).
+
+    Planning binds every operation to its method's signature and formats every
+    argument before anything is sent: a bad batch raises and runs nothing.
+    """
+
+    def __init__(self, keys: _Keys, scripts: dict[str, Any], ops: Sequence[Op]) -> None:
+        self.steps = [self._plan(keys, scripts, op) for op in ops]
+        self.what = f"run a batch ({', '.join(step.name for step in self.steps)})"
+
+    @staticmethod
+    def _plan(keys: _Keys, scripts: dict[str, Any], op: Op) -> _Step:
+        signature = _SIGNATURES.get(op.name)
+        if signature is None:
+            expected = ", ".join(_SIGNATURES)
+            msg = f"unknown store operation {op.name!r} in a batch (expected one of {expected})"
+            raise InvalidArgument(msg)
+        bound = signature.bind(None, *op.args, **op.kwargs)
+        bound.apply_defaults()
+        a = bound.arguments
+        name = op.name
+        if name in _SCRIPTED:
+            script = scripts[name]
+            zsets = keys.zsets(a["key"])
+            if name == "reserve":
+                argv = keys.reserve_args(a["member"], a["now"], a["window"], a["limit"])
+                convert: Callable[[Any], Any] = _reservation
+            elif name == "add":
+                argv = keys.add_args(a["member"], a["now"], a["ttl"])
+                convert = _none
+            else:
+                argv = [a["member"]]
+                convert = bool
+
+            def evalsha(pipe: Any) -> Any:
+                return pipe.evalsha(script.sha, len(zsets), *zsets, *argv)
+
+            return _Step(name, evalsha, convert, script)
+        if name == "count":
+            low, high = keys.range_args(a["now"], a["window"])
+            zset = keys.zset(a["key"])
+            return _Step(name, lambda pipe: pipe.zcount(zset, low, high), int)
+        if name == "recent":
+            limit = a["limit"]
+            if limit <= 0:
+                return _Step(name, None, _empty)
+            low, high = keys.range_args(a["now"], a["window"])
+            zset = keys.zset(a["key"])
+            return _Step(
+                name,
+                lambda pipe: pipe.zrevrangebyscore(
+                    zset, high, low, start=0, num=limit, withscores=True
+                ),
+                _pairs,
+            )
+        if name == "set_flag":
+            flag = keys.flag(a["name"])
+            payload = _flag_payload(a["value"], a["now"], a["ttl"])
+            px = _cleanup_ms(a["ttl"]) or None
+            return _Step(name, lambda pipe: pipe.set(flag, payload, px=px), _none)
+        flag, now = keys.flag(a["name"]), a["now"]  # get_flag
+        return _Step(
+            name, lambda pipe: pipe.get(flag), lambda raw: _flag_value(raw, now)
+        )
+
+    def queue(self, pipe: Any, start: int) -> None:
+        """Queue the commands of the steps from `start` on."""
+        for step in self.steps[start:]:
+            if step.queue is not None:
+                step.queue(pipe)
+
+    def answers(self, raw: list[Any], start: int) -> list[Any]:
+        """Align the pipeline's answers with the steps from `start` (None: no command)."""
+        replies = iter(raw)
+        return [
+            None if step.queue is None else next(replies) for step in self.steps[start:]
+        ]
+
+    @staticmethod
+    def refused(answers: list[Any]) -> int | None:
+        """Return the first step the server refused with ``NOSCRIPT``, or None."""
+        for index, answer in enumerate(answers):
+            if isinstance(answer, redis.exceptions.NoScriptError):
+                return index
+        return None
+
+    def check_resend(self, url: str, answers: list[Any], start: int) -> None:
+        """
+        Raise `StoreError` unless the steps from `start` may be sent again.
+
+        They may when no script ran after the refused one: the other operations are
+        reads and flag writes, which give the same answer twice. A script that ran
+        (the server knew some scripts and not others) must not run twice.
+        """
+        for step, answer in zip(self.steps[start:], answers[start:], strict=True):
+            if step.script is not None and not isinstance(
+                answer, redis.exceptions.NoScriptError
+            ):
+                with _translated(url, self.what):
+                    raise answers[start]
+
+    def results(self, url: str, answers: list[Any]) -> list[Any]:
+        """Convert each answer as the single-op method does; an error is a `StoreError`."""
+        results = []
+        for step, answer in zip(self.steps, answers, strict=True):
+            if isinstance(answer, Exception):
+                with _translated(url, _OPERATIONS[step.name]):
+                    raise answer
+            results.append(step.convert(answer))
+        return results
+
+
 def _client_options(socket_timeout: float) -> dict[str, Any]:
     return {
         "decode_responses": True,
@@ -264,6 +428,12 @@ class RedisStore:
         self._reserve = self._client.register_script(_script("reserve"))
         self._add = self._client.register_script(_script("add"))
         self._release = self._client.register_script(_lua("release"))
+        self._scripts = {
+            "reserve": self._reserve,
+            "add": self._add,
+            "release": self._release,
+        }
+        self._loaded = False  # whether a batch loaded the scripts (`_load_scripts`)
 
     def __repr__(self) -> str:
         return f"RedisStore({self.url!r}, prefix={self.prefix!r})"
@@ -333,6 +503,57 @@ class RedisStore:
             payload = self._client.get(self._keys.flag(name))
         return _flag_value(payload, now)
 
+    def run(self, ops: Sequence[Op]) -> list[Any]:
+        """
+        Run a batch of operations in one round trip; return their results, in order.
+
+        One non-transactional pipeline: the results are those of the methods the
+        operations name, each operation sees the ones before it, and each is atomic
+        (`reserve` still is); another worker's commands may run between two of them.
+        When the server has forgotten the scripts (``NOSCRIPT``), they are loaded and
+        the batch is sent again from the first refused operation. Called by `run_ops`.
+
+        Args:
+            ops: the operations, in order.
+
+        Raises:
+            InvalidArgument: an operation names no store method (nothing is sent).
+            TypeError: an operation's arguments do not fit its method (nothing is sent).
+            StoreError: Redis failed (down, timeout, a refused command); the operations
+                before the failed one may have taken effect.
+        """
+        batch = _Batch(self._keys, self._scripts, ops)
+        if not self._loaded:
+            self._load_scripts()
+        answers = self._send(batch, 0)
+        start = batch.refused(answers)
+        if start is not None:
+            self._load_scripts()
+            batch.check_resend(self.url, answers, start)
+            answers[start:] = self._send(batch, start)
+        return batch.results(self.url, answers)
+
+    def _load_scripts(self) -> None:
+        """Load every script on the server, in one round trip."""
+        with (
+            _translated(self.url, "load the scripts"),
+            self._client.pipeline(transaction=False) as pipe,
+        ):
+            for script in self._scripts.values():
+                pipe.script_load(script.script)
+            pipe.execute()
+        self._loaded = True
+
+    def _send(self, batch: _Batch, start: int) -> list[Any]:
+        """Send the steps of `batch` from `start` in one pipeline; align the answers."""
+        with (
+            _translated(self.url, batch.what),
+            self._client.pipeline(transaction=False) as pipe,
+        ):
+            batch.queue(pipe, start)
+            raw = pipe.execute(raise_on_error=False) if len(pipe) else []
+        return batch.answers(raw, start)
+
     def clear(self) -> None:
         """Remove every key under this store's prefix (and nothing else)."""
         with _translated(self.url, "clear"):
@@ -348,6 +569,12 @@ class RedisStore:
     def close(self) -> None:
         """Close the connections."""
         self._client.close()
+
+
+_SIGNATURES = {
+    name: inspect.signature(getattr(RedisStore, name)) for name in _OPERATIONS
+}
+"""The signature each operation's arguments are bound to (`_Batch`)."""
 
 
 class AsyncRedisStore:
@@ -387,6 +614,12 @@ class AsyncRedisStore:
         self._reserve = self._client.register_script(_script("reserve"))
         self._add = self._client.register_script(_script("add"))
         self._release = self._client.register_script(_lua("release"))
+        self._scripts = {
+            "reserve": self._reserve,
+            "add": self._add,
+            "release": self._release,
+        }
+        self._loaded = False  # whether a batch loaded the scripts (`_load_scripts`)
 
     def __repr__(self) -> str:
         return f"AsyncRedisStore({self.url!r}, prefix={self.prefix!r})"
@@ -457,6 +690,36 @@ class AsyncRedisStore:
         with _translated(self.url, "read a flag"):
             payload = await self._client.get(self._keys.flag(name))
         return _flag_value(payload, now)
+
+    async def run(self, ops: Sequence[Op]) -> list[Any]:
+        """See `RedisStore.run`: one pipeline, one round trip."""
+        batch = _Batch(self._keys, self._scripts, ops)
+        if not self._loaded:
+            await self._load_scripts()
+        answers = await self._send(batch, 0)
+        start = batch.refused(answers)
+        if start is not None:
+            await self._load_scripts()
+            batch.check_resend(self.url, answers, start)
+            answers[start:] = await self._send(batch, start)
+        return batch.results(self.url, answers)
+
+    async def _load_scripts(self) -> None:
+        """See `RedisStore._load_scripts`."""
+        with _translated(self.url, "load the scripts"):
+            async with self._client.pipeline(transaction=False) as pipe:
+                for script in self._scripts.values():
+                    pipe.script_load(script.script)
+                await pipe.execute()
+        self._loaded = True
+
+    async def _send(self, batch: _Batch, start: int) -> list[Any]:
+        """See `RedisStore._send`."""
+        with _translated(self.url, batch.what):
+            async with self._client.pipeline(transaction=False) as pipe:
+                batch.queue(pipe, start)
+                raw = await pipe.execute(raise_on_error=False) if len(pipe) else []
+        return batch.answers(raw, start)
 
     async def clear(self) -> None:
         """See `RedisStore.clear`."""

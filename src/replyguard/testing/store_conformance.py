@@ -36,10 +36,14 @@ held to exactly the same expectations. What the cases pin down:
 - flags expire `ttl` seconds after the `now` they were set at, on the guard's clock:
   a replay of times long past behaves like the present;
 - keys, and flags, are independent of each other; `clear` empties everything;
-- threads (or tasks) racing for the last slots of a limit get exactly `limit`.
+- threads (or tasks) racing for the last slots of a limit get exactly `limit`;
+- a batch (`run_ops`, `arun_ops`) returns what the same operations return one by one,
+  each operation seeing the ones before it (`BATCHES`); a store with its own
+  ``run(ops)`` raises `InvalidArgument` for an operation it does not know (before
+  running any of the batch), and a `TypeError` for arguments that do not fit.
 
-`store_machine` adds random sequences of every operation, with a clock that moves
-forward, checked against a pure-Python model.
+`store_machine` adds random sequences of every operation, alone and in batches, with
+a clock that moves forward, checked against a pure-Python model.
 """
 
 from __future__ import annotations
@@ -47,18 +51,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
-from replyguard.state._protocol import AsyncStore, Reservation, Store
+from replyguard.errors import InvalidArgument
+from replyguard.state._protocol import (
+    AsyncStore,
+    Op,
+    Reservation,
+    Store,
+    arun_ops,
+    run_ops,
+)
 
 if TYPE_CHECKING:
     from hypothesis.stateful import RuleBasedStateMachine
 
-__all__ = ["CASES", "AsyncStoreConformance", "StoreConformance", "store_machine"]
+__all__ = [
+    "BATCHES",
+    "CASES",
+    "AsyncStoreConformance",
+    "Batch",
+    "StoreConformance",
+    "store_machine",
+]
 
 T = 1_700_000_000.0
 """A present-day time, POSIX seconds: the cases' clock starts here."""
@@ -353,6 +372,203 @@ def _case_id(case: object) -> str:
     return str(getattr(case, "__name__", case))
 
 
+# --- the batches ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """A batch case: operations run one by one first, then a batch, and its results."""
+
+    name: str
+    setup: tuple[Op, ...]
+    ops: tuple[Op, ...]
+    expected: tuple[object, ...]
+
+
+def _op(name: str, /, *args: object, **kwargs: object) -> Op:
+    return Op(cast("Any", name), args, kwargs)
+
+
+BATCHES: list[Batch] = [
+    Batch(
+        "reserve_up_to_the_limit_then_refuse",
+        setup=(_op("reserve", "k", "a", now=T, window=60.0, limit=3),),
+        ops=(
+            _op("reserve", "k", "b", now=T + 1, window=60.0, limit=3),
+            _op("reserve", "k", "c", now=T + 2, window=60.0, limit=3),
+            _op("reserve", "k", "d", now=T + 3, window=60.0, limit=3),
+            _op("reserve", "k", "e", now=T + 3, window=60.0, limit=4),
+            _op("reserve", "k", "f", now=T + 3, window=60.0, limit=0),
+            _op("count", "k", now=T + 3, window=60.0),
+            _op("recent", "k", now=T + 3, window=60.0),
+        ),
+        expected=(
+            Reservation(allowed=True, count=1),
+            Reservation(allowed=True, count=2),
+            Reservation(allowed=False, count=3),
+            Reservation(allowed=True, count=3),
+            Reservation(allowed=False, count=4),
+            4,
+            [("e", T + 3), ("c", T + 2), ("b", T + 1), ("a", T)],
+        ),
+    ),
+    Batch(
+        "add_then_count",
+        setup=(),
+        ops=(
+            _op("count", "k", now=T, window=60.0),
+            _op("add", "k", "a", now=T, ttl=60.0),
+            _op("count", "k", now=T, window=60.0),
+            _op("add", "k", "b", now=T + 1, ttl=60.0),
+            _op("add", "k", "a", now=T + 2, ttl=60.0),
+            _op("count", "k", now=T + 2, window=60.0),
+            _op("count", "k", now=T + 2, window=1.5),
+            _op("recent", "k", now=T + 2, window=60.0),
+            _op("count", "other", now=T + 2, window=60.0),
+        ),
+        expected=(0, None, 1, None, None, 2, 2, [("a", T + 2), ("b", T + 1)], 0),
+    ),
+    Batch(
+        "get_flag_after_set_flag",
+        setup=(_op("set_flag", "breaker", "open", now=T - 5, ttl=10.0),),
+        ops=(
+            _op("get_flag", "pause", now=T),
+            _op("set_flag", "pause", "on", now=T, ttl=10.0),
+            _op("get_flag", "pause", now=T + 9.75),
+            _op("get_flag", "pause", now=T + 10),
+            _op("get_flag", "breaker", now=T),
+            _op("set_flag", "breaker", "half-open", now=T, ttl=None),
+            _op("get_flag", "breaker", now=T + 10 * 365 * 86400),
+            _op("set_flag", "pause", "", now=T, ttl=None),
+            _op("get_flag", "pause", now=T),
+            _op("get_flag", "k", now=T),
+        ),
+        expected=(None, None, "on", None, "open", None, "half-open", None, "", None),
+    ),
+    Batch(
+        "release_then_reserve",
+        setup=(_op("reserve", "k", "a", now=T, window=60.0, limit=1),),
+        ops=(
+            _op("reserve", "k", "b", now=T + 1, window=60.0, limit=1),
+            _op("release", "k", "a"),
+            _op("release", "k", "a"),
+            _op("release", "missing", "a"),
+            _op("reserve", "k", "b", now=T + 1, window=60.0, limit=1),
+            _op("count", "k", now=T + 1, window=60.0),
+            _op("release", "k", "b"),
+            _op("count", "k", now=T + 1, window=60.0),
+        ),
+        expected=(
+            Reservation(allowed=False, count=1),
+            True,
+            False,
+            False,
+            Reservation(allowed=True, count=0),
+            1,
+            True,
+            0,
+        ),
+    ),
+    Batch(
+        "recent_within_a_batch",
+        setup=tuple(
+            _op("add", "k", member, now=T + offset, ttl=100.0)
+            for member, offset in (("a", 0.0), ("b", 2.0), ("c", 1.0), ("d", 3.0))
+        ),
+        ops=(
+            _op("recent", "k", now=T + 3, window=100.0, limit=2),
+            _op("recent", "k", now=T + 3, window=100.0, limit=0),
+            _op("recent", "k", now=T + 3, window=3.0),
+            _op("add", "k", "e", now=T + 3, ttl=100.0),
+            _op("recent", "k", now=T + 3, window=0.5),
+            _op("recent", "missing", now=T, window=100.0),
+        ),
+        expected=(
+            [("d", T + 3), ("b", T + 2)],
+            [],
+            [("d", T + 3), ("b", T + 2), ("c", T + 1)],
+            None,
+            [("e", T + 3), ("d", T + 3)],
+            [],
+        ),
+    ),
+    Batch(
+        "a_review",
+        setup=(
+            _op("reserve", "thread:1", "d0", now=T - 30, window=3600.0, limit=2),
+            _op("add", "inbound:1", "p0", now=T - 1, ttl=60.0),
+        ),
+        ops=(
+            _op("get_flag", "pause", now=T),
+            _op("get_flag", "breaker:1", now=T),
+            _op("add", "inbound:1", "p1", now=T, ttl=60.0),
+            _op("count", "inbound:1", now=T, window=60.0),
+            _op("recent", "thread:1", now=T, window=3600.0, limit=5),
+            _op("reserve", "thread:1", "d1", now=T, window=3600.0, limit=2),
+            _op("reserve", "crowd:1", "d1", now=T, window=600.0, limit=1),
+            _op("reserve", "thread:1", "d2", now=T, window=3600.0, limit=2),
+        ),
+        expected=(
+            None,
+            None,
+            None,
+            2,
+            [("d0", T - 30)],
+            Reservation(allowed=True, count=1),
+            Reservation(allowed=True, count=0),
+            Reservation(allowed=False, count=2),
+        ),
+    ),
+    Batch(
+        "arguments_by_name",
+        setup=(_op("add", "k", "a", now=T, ttl=60.0),),
+        ops=(
+            _op("count", key="k", now=T, window=60.0),
+            _op("reserve", key="k", member="b", now=T, window=60.0, limit=5),
+            _op("recent", key="k", now=T, window=60.0, limit=1),
+            _op("set_flag", name="f", value="v", now=T, ttl=None),
+            _op("get_flag", name="f", now=T),
+            _op("release", key="k", member="a"),
+            _op("add", "k", member="c", now=T + 1, ttl=60.0),
+            _op("recent", "k", now=T + 1, window=60.0),
+        ),
+        expected=(
+            1,
+            Reservation(allowed=True, count=1),
+            [("b", T)],
+            None,
+            "v",
+            True,
+            None,
+            [("c", T + 1), ("b", T)],
+        ),
+    ),
+    Batch("empty", setup=(), ops=(), expected=()),
+]
+"""Every batch case: each is run as a batch, then one by one, from the same start."""
+
+
+def _batch_id(batch: object) -> str:
+    return str(getattr(batch, "name", batch))
+
+
+def _one_by_one(store: Store, ops: Sequence[Op]) -> list[Any]:
+    return [getattr(store, op.name)(*op.args, **op.kwargs) for op in ops]
+
+
+async def _aone_by_one(store: AsyncStore, ops: Sequence[Op]) -> list[Any]:
+    return [await getattr(store, op.name)(*op.args, **op.kwargs) for op in ops]
+
+
+def _unknown_op() -> Op:
+    return _op("explode", "k", now=T)
+
+
+def _check_batch(batch: Batch, batched: list[Any], single: list[Any]) -> None:
+    _expect(batched, single, f"batch {batch.name}: batch against one by one")
+    _expect(batched, list(batch.expected), f"batch {batch.name}")
+
+
 # --- the test classes -----------------------------------------------------------------
 
 
@@ -398,6 +614,26 @@ class StoreConformance:
         _expect(sum(allowed), limit, "slots allowed")
         _expect(store.count("race", now=T, window=60.0), limit, "members recorded")
 
+    @pytest.mark.parametrize("batch", BATCHES, ids=_batch_id)
+    def test_batch(self, store: Store, batch: Batch) -> None:
+        """A batch (`run_ops`) returns what its operations return one by one."""
+        _one_by_one(store, batch.setup)
+        batched = run_ops(store, batch.ops)
+        store.clear()
+        _one_by_one(store, batch.setup)
+        _check_batch(batch, batched, _one_by_one(store, batch.ops))
+
+    def test_batch_refuses_what_it_cannot_run(self, store: Store) -> None:
+        """An unknown operation raises before the batch runs; bad arguments raise."""
+        if getattr(store, "run", None) is None:
+            pytest.skip("the store has no run(ops): run_ops runs one by one")
+        add = _op("add", "k", "a", now=T, ttl=60.0)
+        with pytest.raises(InvalidArgument, match="explode"):
+            run_ops(store, [add, _unknown_op()])
+        _expect(store.count("k", now=T, window=60.0), 0, "nothing ran")
+        with pytest.raises(TypeError):
+            run_ops(store, [_op("count", "k", now=T)])
+
 
 class AsyncStoreConformance:
     """
@@ -433,6 +669,28 @@ class AsyncStoreConformance:
         _expect(
             await store.count("race", now=T, window=60.0), limit, "members recorded"
         )
+
+    @pytest.mark.asyncio
+    @pytest.mark.parametrize("batch", BATCHES, ids=_batch_id)
+    async def test_batch(self, store: AsyncStore, batch: Batch) -> None:
+        """A batch (`arun_ops`) returns what its operations return one by one."""
+        await _aone_by_one(store, batch.setup)
+        batched = await arun_ops(store, batch.ops)
+        await store.clear()
+        await _aone_by_one(store, batch.setup)
+        _check_batch(batch, batched, await _aone_by_one(store, batch.ops))
+
+    @pytest.mark.asyncio
+    async def test_batch_refuses_what_it_cannot_run(self, store: AsyncStore) -> None:
+        """An unknown operation raises before the batch runs; bad arguments raise."""
+        if getattr(store, "run", None) is None:
+            pytest.skip("the store has no run(ops): arun_ops runs one by one")
+        add = _op("add", "k", "a", now=T, ttl=60.0)
+        with pytest.raises(InvalidArgument, match="explode"):
+            await arun_ops(store, [add, _unknown_op()])
+        _expect(await store.count("k", now=T, window=60.0), 0, "nothing ran")
+        with pytest.raises(TypeError):
+            await arun_ops(store, [_op("count", "k", now=T)])
 
 
 # --- the state machine ----------------------------------------------------------------
@@ -473,7 +731,8 @@ def store_machine(
     Build a Hypothesis state machine that checks a store against a reference model.
 
     The machine runs random sequences of `reserve`, `add`, `release`, `count`,
-    `recent`, `set_flag` and `get_flag` on a few keys, members and flags, with a clock
+    `recent`, `set_flag` and `get_flag`, alone and in batches (`run_ops`), on a few
+    keys, members and flags, with a clock
     that moves forward by steps that land on window edges, and checks every result
     against a pure-Python model of the contract. Run it with
     ``hypothesis.stateful.run_state_machine_as_test``, or through its ``TestCase``.
@@ -503,6 +762,17 @@ def store_machine(
     names = st.sampled_from(("pause", "breaker"))
     values = st.sampled_from(("on", "open", ""))
     ttls = st.sampled_from((None, 1.0, window / 2, window))
+    limits = st.integers(0, 4)
+    recent_limits = st.sampled_from((1, 2, 50))
+    one_op = st.one_of(
+        st.tuples(st.just("reserve"), keys, members, limits),
+        st.tuples(st.just("add"), keys, members),
+        st.tuples(st.just("release"), keys, members),
+        st.tuples(st.just("count"), keys, windows),
+        st.tuples(st.just("recent"), keys, windows, recent_limits),
+        st.tuples(st.just("set_flag"), names, values, ttls),
+        st.tuples(st.just("get_flag"), names),
+    )
 
     class StoreMachine(RuleBasedStateMachine):
         """Random operations on a store and on the reference model, compared."""
@@ -562,6 +832,67 @@ def store_machine(
         def get_flag(self, name: str) -> None:
             got = self.store.get_flag(name, now=self.now)
             _expect(got, self.model.get_flag(name, self.now), f"get_flag({name!r})")
+
+        @rule(steps=st.lists(one_op, max_size=8))
+        def batch(self, steps: list[tuple[Any, ...]]) -> None:
+            ops: list[Op] = []
+            wanted: list[tuple[bool, object]] = []  # (checked, expected)
+            for step in steps:
+                name, *params = step
+                want: object
+                if name == "reserve":
+                    key, member, limit = params
+                    ops.append(
+                        _op(
+                            "reserve",
+                            key,
+                            member,
+                            now=self.now,
+                            window=window,
+                            limit=limit,
+                        )
+                    )
+                    want = self.model.reserve(key, member, self.now, window, limit)
+                    wanted.append((True, want))
+                elif name == "add":
+                    key, member = params
+                    ops.append(_op("add", key, member, now=self.now, ttl=window))
+                    self.model.members.setdefault(key, {})[member] = self.now
+                    wanted.append((True, None))
+                elif name == "release":
+                    key, member = params
+                    ops.append(_op("release", key, member))
+                    at = self.model.members.get(key, {}).pop(member, None)
+                    checked = at is None or at > self.now - window
+                    wanted.append((checked, at is not None))
+                elif name == "count":
+                    key, span = params
+                    ops.append(_op("count", key, now=self.now, window=span))
+                    wanted.append((True, len(self.model.within(key, self.now, span))))
+                elif name == "recent":
+                    key, span, limit = params
+                    ops.append(
+                        _op("recent", key, now=self.now, window=span, limit=limit)
+                    )
+                    want = self.model.within(key, self.now, span)[:limit]
+                    wanted.append((True, want))
+                elif name == "set_flag":
+                    flag, value, ttl = params
+                    ops.append(_op("set_flag", flag, value, now=self.now, ttl=ttl))
+                    expires = None if ttl is None else self.now + ttl
+                    self.model.flags[flag] = (value, expires)
+                    wanted.append((True, None))
+                else:
+                    (flag,) = params
+                    ops.append(_op("get_flag", flag, now=self.now))
+                    wanted.append((True, self.model.get_flag(flag, self.now)))
+            got = run_ops(self.store, ops)
+            _expect(len(got), len(ops), "one result per operation")
+            for index, (op, result, (checked, want)) in enumerate(
+                zip(ops, got, wanted, strict=True)
+            ):
+                if checked:
+                    _expect(result, want, f"batch step {index}: {op.name}{op.args}")
 
         @invariant()
         def counts_agree(self) -> None:
