@@ -775,7 +775,7 @@ class Guard:
         *,
         record: bool,
     ) -> Generator[list[Op], list[Any], None]:
-        """Hand a crowd to a person once per route: later escalations are suppressed."""
+        """Hand a crowd to a person once per route and priority; later ones are suppressed."""
         escalation = outcome.escalation
         if (
             escalation is None
@@ -786,6 +786,7 @@ class Guard:
         results = yield memory.escalation_ops(
             thread,
             escalation.route,
+            escalation.priority,
             member,
             now=at,
             window=policy.escalation_window,

@@ -187,9 +187,15 @@ def test_a_storm_reaches_a_person_once(clock: Clock) -> None:
         decisions.append(guard.review(REPLIES[i], _crowd(f"late{i}", f"@person{i}")))
 
     assert all(d.action is Action.SUPPRESS for d in decisions[7:])
-    escalated = [d for d in decisions if d.escalation is not None]
-    assert 1 == len(escalated)
-    assert "root" == escalated[0].escalation.crowd  # type: ignore[union-attr]
+    escalations = [d.escalation for d in decisions if d.escalation is not None]
+    # once per route and priority: a second answer refused (normal), then the storm
+    # itself (high), with its size; never once per post
+    assert [("social-care", "normal"), ("social-care", "high")] == [
+        (e.route, e.priority) for e in escalations
+    ]
+    assert {"root"} == {e.crowd for e in escalations}
+    assert escalations[-1].crowd_size >= 8
+    assert "storm-breaker" in escalations[-1].rules
 
 
 def test_the_breaker_escalates_the_crowd_once_when_nothing_else_did(
@@ -700,3 +706,20 @@ def test_a_pause_is_shared_by_guards_on_one_store(clock: Clock, tmp_path: Path) 
     assert "paused-means-people" in two.review(REPLIES[0], _crowd("p", "@a")).rules
     clock.at(minutes=30)
     assert Action.ALLOW == two.review(REPLIES[1], _crowd("q", "@b", root="r2")).action
+
+
+def test_a_child_policy_sets_only_the_storm_and_escalation_fields_it_names(
+    tmp_path: Path,
+) -> None:
+    child = tmp_path / "child.yaml"
+    child.write_text(
+        "replyguard: 1\nname: child\nextends: [replyguard:default]\n"
+        "escalations: {per: 2h}\nstorm: {min_people: 5}\n",
+        encoding="utf-8",
+    )
+
+    policy = Policy.from_file(child)
+
+    assert "crowd" == policy.escalations.once_per  # inherited from the default
+    assert 7200.0 == policy.escalation_window
+    assert (5, 1800.0) == (policy.storm.min_people, policy.storm.cool_down)

@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -55,6 +55,8 @@ __all__ = [
 ]
 
 PACKAGE_PREFIX = "replyguard:"
+
+_M = TypeVar("_M", bound=BaseModel)
 
 _PARTS = ("when", "message", "template")
 
@@ -911,10 +913,11 @@ def _merge(parsed: _Parsed, base: Path, *, stack: tuple[str, ...]) -> MergedPoli
     rules = [r for r in rules if r.spec.id not in disabled]
     limits = [item for item in limits if item.spec.id not in disabled]
     blackouts = [item for item in blackouts if item.spec.id not in disabled]
+    # a child sets the fields it names; the others stay as inherited
     if document.storm is not None:
-        storm = document.storm
+        storm = _merge_fields(storm, document.storm)
     if document.escalations is not None:
-        escalations = document.escalations
+        escalations = _merge_fields(escalations, document.escalations)
     if document.brand is not None:
         brand = _merge_brand(brand, document.brand)
     thresholds.update(document.thresholds)
@@ -973,6 +976,13 @@ def _duplicate_ids(document: PolicyDocument, located: Located) -> list[PolicyPro
                 )
             seen.setdefault(spec.id, section.rstrip("s"))
     return problems
+
+
+def _merge_fields(base: _M, override: _M) -> _M:
+    """Return `base` with the fields `override` was given."""
+    return base.model_copy(
+        update={name: getattr(override, name) for name in override.model_fields_set}
+    )
 
 
 def _merge_brand(base: BrandSpec, override: BrandSpec) -> BrandSpec:

@@ -151,9 +151,10 @@ class ReplyMemory:
         """Return the flag that lists the keys a decision was recorded under."""
         return f"{self.namespace}:decision:{member}"
 
-    def escalated_key(self, thread: Thread, route: str) -> str:
-        """Return the key of a crowd's escalations to `route`."""
-        return f"{self.namespace}:escalated:{route}:{thread.platform}:{thread.crowd}"
+    def escalated_key(self, thread: Thread, route: str, priority: str) -> str:
+        """Return the key of a crowd's escalations to `route` at `priority`."""
+        ns = self.namespace
+        return f"{ns}:escalated:{route}:{priority}:{thread.platform}:{thread.crowd}"
 
     def limit_key(self, limit: CompiledLimit, key: str) -> str:
         """Return the key a limit counts under."""
@@ -422,14 +423,20 @@ class ReplyMemory:
         self,
         thread: Thread,
         route: str,
+        priority: str,
         member: str,
         *,
         now: float,
         window: float,
         reserve: bool,
     ) -> list[Op]:
-        """Return the reserve (or count) of a crowd's one escalation to `route`."""
-        key = self.escalated_key(thread, route)
+        """
+        Return the reserve (or count) of a crowd's one escalation to `route`.
+
+        One per priority: a crowd escalated at `normal` (a second answer refused)
+        still reaches the person again when it turns into a `high` storm.
+        """
+        key = self.escalated_key(thread, route, priority)
         if reserve:
             return [
                 Op(
