@@ -150,7 +150,7 @@ def typical(*, quick: bool) -> None:
         lexicons=policy.lexicons, pipeline=policy.nlp_pipeline, cache_size=0
     )
     # swap the cached analyzer of the cold guard for one without a readings cache
-    cold_guard._state = (cold_guard._state[0], cold_guard._state[1], cold)
+    cold_guard._state = (*cold_guard._state[:2], cold, cold_guard._state[3])
     warm_guard = Guard.default()
     nlp = analyzer_for(policy).reader.nlp
     print("## A review against spaCy's tokenizer reading the same texts once\n")
@@ -267,7 +267,7 @@ def scaling(*, quick: bool) -> None:
     cold = Analyzer(
         lexicons=policy.lexicons, pipeline=policy.nlp_pipeline, cache_size=0
     )
-    guard._state = (guard._state[0], guard._state[1], cold)
+    guard._state = (*guard._state[:2], cold, guard._state[3])
     print("## Growth with the thread (readings cache off)\n")
     print(f"{'posts':>6} {'distinct texts':>15} {'review':>11} {'per post':>10}")
     sizes = (1, 3, 10, 100) if quick else (1, 3, 10, 100, 1000)
