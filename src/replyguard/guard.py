@@ -599,8 +599,13 @@ class Guard:
                 ), events
             outcome = self._outcome(policy, reply, thread, signals, matched, blackout)
             checks: list[LimitCheck] = []
+            # what goes out: the reply, or its rewrite (limits count it, memory keeps it)
+            sent = (
+                reply
+                if outcome.text is None or outcome.text == reply.text
+                else Reply(text=outcome.text)
+            )
             if outcome.sends and memory is not None and policy.limits:
-                sent = reply if outcome.text == reply.text else Reply(text=outcome.text)
                 checks = _limit_checks(policy, thread, sent, signals)
         except Exception as exc:
             if self._strict:
@@ -615,11 +620,6 @@ class Guard:
         if memory is not None:
             try:
                 if checks:
-                    sent = (
-                        reply
-                        if outcome.text == reply.text
-                        else Reply(text=outcome.text)
-                    )
                     if any(check.limit.similar is not None for check in checks):
                         words = reply_words_of(sent)
                         recents = yield memory.similar_ops(checks, words, now=at)
@@ -637,11 +637,6 @@ class Guard:
                         self._over_limits(policy, outcome, over, reply, thread, signals)
                         checks = []
                 if outcome.sends and record:
-                    sent = (
-                        reply
-                        if outcome.text == reply.text
-                        else Reply(text=outcome.text)
-                    )
                     yield memory.record_ops(thread, sent, member, now=at, checks=checks)
                 if outcome.escalation is not None:
                     yield from self._escalate_once(
