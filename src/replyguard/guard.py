@@ -34,6 +34,7 @@ from replyguard.models import (
     Reason,
     Reply,
     Signals,
+    StateSignals,
     Thread,
     TraceEvent,
     reply_words,
@@ -264,14 +265,7 @@ class Guard:
                 )
             )
             state = memory.state_from(results, memory.storm_reading(results))
-        blackout = policy.blackout_at(now)
-        if blackout is not None:
-            state = state.model_copy(
-                update={"blackout": blackout.id, "blackout_reason": blackout.reason}
-            )
-        if state is not signals.state:
-            signals = signals.model_copy(update={"state": state})
-        return signals
+        return _with_state(signals, state, policy.blackout_at(now))
 
     def review(
         self,
@@ -550,6 +544,7 @@ class Guard:
                 policy, reply, thread, now, Signals(), [_error(exc, "analyze")]
             ), events
         blackout = policy.blackout_at(now)
+        state = signals.state
         if memory is not None:
             try:
                 results = yield memory.read_ops(thread, reply, now=at, inbound=record)
@@ -563,22 +558,7 @@ class Guard:
                 return self._failed(
                     policy, reply, thread, now, signals, [_error(exc, "state")]
                 ), events
-            if blackout is not None:
-                state = state.model_copy(
-                    update={"blackout": blackout.id, "blackout_reason": blackout.reason}
-                )
-            signals = signals.model_copy(update={"state": state})
-        elif blackout is not None:
-            signals = signals.model_copy(
-                update={
-                    "state": signals.state.model_copy(
-                        update={
-                            "blackout": blackout.id,
-                            "blackout_reason": blackout.reason,
-                        }
-                    )
-                }
-            )
+        signals = _with_state(signals, state, blackout)
         try:
             matched, failed = policy.evaluate_safely(thread, reply, signals)
             if failed and self._strict:
@@ -961,6 +941,19 @@ def _async_twin(store: Store | None, url: str | None) -> AsyncStore:
     if store is None:  # pragma: no cover - a guard without a store has no memory
         raise ConfigurationError("this guard has no store")
     return _ThreadedStore(store)  # type: ignore[return-value]  # run in threads by _adrive
+
+
+def _with_state(
+    signals: Signals, state: StateSignals, blackout: CompiledBlackout | None
+) -> Signals:
+    """Return `signals` with the store's `state` and the blackout in force, if any."""
+    if blackout is not None:
+        state = state.model_copy(
+            update={"blackout": blackout.id, "blackout_reason": blackout.reason}
+        )
+    if state is signals.state:
+        return signals
+    return signals.model_copy(update={"state": state})
 
 
 def _as_store_error(exc: Exception) -> Exception:
