@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-settings.register_profile("dev")
+# no deadlines: speed is measured by benchmarks/, never by timing a test (a loaded
+# machine, or a first call that builds the analyzer, would make them flaky)
+settings.register_profile("dev", deadline=None)
 settings.register_profile("ci", max_examples=300, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 

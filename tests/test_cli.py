@@ -269,15 +269,17 @@ def test_demo_answers_the_storm_at_most_once_and_escalates_it_once(capsys):
     ]
 
     sent = [d for d in storm if d["text"] is not None]
-    escalated = [d for d in storm if d["escalation"] is not None]
+    escalated = [d for d in storm if d["escalation"] and not d["escalation"]["update"]]
+    updates = [d for d in storm if d["escalation"] and d["escalation"]["update"]]
     assert len(sent) <= 1
     assert 1 == len(escalated)
     assert {"1"} == {d["escalation"]["crowd"] for d in escalated}
-    assert all(
-        "escalated-once" in [r["rule"] for r in d["reasons"]]
-        for d in storm
-        if d["escalation"] is None and d["text"] is None and d is not storm[0]
-    )
+    # every later post of the crowd updates the one escalation instead of paging
+    assert updates
+    assert {escalated[0]["decision_id"]} == {
+        d["escalation"]["escalation_id"] for d in updates
+    }
+    assert all("escalated-once" in [r["rule"] for r in d["reasons"]] for d in updates)
 
 
 def test_the_busy_hour_answers_its_customers_and_not_the_pile_on(capsys):

@@ -85,6 +85,16 @@ def _wrap(text: str, indent: int, width: int = 100, *, hang: int = 0) -> str:
     )
 
 
+def _field(label: str, text: str, *, indent: int = 0, width: int = 11) -> str:
+    """Return `text` wrapped after a label, continuation lines aligned under it."""
+    return textwrap.fill(
+        " ".join(text.split()) or "-",
+        width=100,
+        initial_indent=" " * indent + label.ljust(width),
+        subsequent_indent=" " * (indent + width),
+    )
+
+
 def _print_decision(decision: Any, out: TextIO) -> None:
     out.write(f"action:    {decision.action.value}")
     if decision.would_have is not None:
@@ -92,11 +102,17 @@ def _print_decision(decision: Any, out: TextIO) -> None:
             f"  (shadow mode; the policy would have: {decision.would_have.value})"
         )
     out.write("\n")
-    out.write(
-        f"send:      {decision.text if decision.text is not None else '(nothing)'}\n"
-    )
     if decision.text is not None and decision.text != decision.proposed:
-        out.write(f"proposed:  {decision.proposed}\n")
+        out.write(_field("before:", decision.proposed) + "\n")
+        out.write(_field("after:", decision.text) + "\n")
+        out.write("send:      the text after the rewrite\n")
+    else:
+        sent = decision.text if decision.text is not None else "(nothing)"
+        out.write(_field("send:", sent) + "\n")
+    held = decision.escalation.rewrite if decision.escalation is not None else None
+    if held is not None:
+        out.write(_field("before:", decision.proposed) + "\n")
+        out.write(_field("rewrite:", f"{held}  (held: it failed its checks)") + "\n")
     out.write(
         f"policy:    {decision.policy.name} {decision.policy.version} "
         f"({decision.policy.hash})\n"
@@ -113,7 +129,9 @@ def _print_decision(decision: Any, out: TextIO) -> None:
         out.write("reasons:   no rule matched\n")
     if decision.escalation is not None:
         esc = decision.escalation
-        out.write(f"escalate:  route {esc.route}, priority {esc.priority}\n")
+        what = "update" if esc.update else "escalate"
+        sla = f", SLA {esc.sla}" if esc.sla else ""
+        out.write(f"{what + ':':<10} route {esc.route}, priority {esc.priority}{sla}\n")
         out.write(_wrap(esc.summary, 11) + "\n")
     out.writelines(
         f"error:     [{error.stage}] {error.type}: {error.message}\n"
@@ -181,6 +199,43 @@ def _print_signals(decision: Any, thread: Any, out: TextIO) -> None:
             f"{item.text!r} (weight {item.weight:g})\n"
             for number, item in enumerate(found, start=1)
         )
+
+
+def _print_packet(escalation: Any, out: TextIO) -> None:
+    """Print everything an escalation hands a person."""
+    esc = escalation
+    out.write("\nescalation packet:\n")
+    rows = [
+        ("id", esc.escalation_id + (" (update)" if esc.update else "")),
+        ("decision", esc.decision_id),
+        ("route", f"{esc.route}, priority {esc.priority}"),
+        ("SLA", f"{esc.sla}, due {esc.due:%Y-%m-%d %H:%M %Z}" if esc.sla else "none"),
+        ("policy", esc.policy),
+        ("target", f"post {esc.target_id} by {esc.author} on {esc.platform}"),
+        (
+            "crowd",
+            (
+                f"post {esc.crowd}, {esc.crowd_size} people in the storm window; "
+                f"{esc.occurrences} post(s) asked for a person"
+            )
+            if esc.crowd_size
+            else f"post {esc.crowd} (its size needs a store)",
+        ),
+        ("rules", ", ".join(esc.rules)),
+    ]
+    out.writelines(f"  {name:<9} {value}\n" for name, value in rows)
+    out.write(_field("summary", esc.summary, indent=2, width=10) + "\n")
+    out.write(_field("proposed", esc.proposed_reply, indent=2, width=10) + "\n")
+    if esc.rewrite is not None:
+        out.write(_field("rewrite", esc.rewrite, indent=2, width=10) + "\n")
+    if esc.thread is not None:
+        out.write(f"  thread    {len(esc.thread.posts)} post(s):\n")
+        for post in esc.thread.posts:
+            mark = "->" if post.id == esc.target_id else "  "
+            text = "(missing)" if post.missing else " ".join(post.text.split())
+            if len(text) > 80:
+                text = text[:77] + "..."
+            out.write(f"   {mark} {post.id} {post.kind:<8} {post.author}: {text}\n")
 
 
 def _highlight(text: str, evidence: Sequence[Any]) -> str:
@@ -255,8 +310,53 @@ def cmd_review(args: argparse.Namespace) -> int:
     if args.explain:
         from replyguard._inputs import thread_from  # noqa: PLC0415
 
+        if decision.escalation is not None:
+            _print_packet(decision.escalation, out)
         _print_signals(decision, thread_from(data), out)
         _print_trace(trace, out)
+    return EXIT_OK
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return EXIT_USAGE
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    """List the escalations in a queue file, updates folded in."""
+    from replyguard.sinks import format_queue, read_queue  # noqa: PLC0415
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise _UserError(f"{args.file}: no such queue file")
+    try:
+        read = read_queue(path, strict=not args.skip_bad)
+    except InvalidInput as exc:
+        raise _UserError(str(exc)) from None
+    items = [
+        i for i in read.items if args.route is None or i.escalation.route == args.route
+    ]
+    out = _out()
+    if args.json:
+        payload = [
+            {
+                "escalation": json.loads(item.escalation.model_dump_json()),
+                "updates": item.updates,
+                "first_at": item.first_at.isoformat(),
+                "last_at": item.last_at.isoformat(),
+                "line": item.line,
+            }
+            for item in items
+        ]
+        out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    else:
+        out.write(format_queue(items) + ("\n" if items else ""))
+        if not items:
+            out.write(
+                "no escalations" + (f" to {args.route}" if args.route else "") + "\n"
+            )
+    for problem in read.problems:
+        sys.stderr.write(f"replyguard: skipped {problem}\n")
     return EXIT_OK
 
 
@@ -444,10 +544,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
         out.write(_wrap(f"naive bot sends: {event['reply']}", 10, hang=17) + "\n")
         verdict = decision.action.value.upper()
-        if decision.escalation is not None and decision.action.value != "escalate":
-            verdict += f" + escalate to {decision.escalation.route}"
-        elif decision.escalation is not None:
-            verdict += f" to {decision.escalation.route}"
+        esc = decision.escalation
+        if esc is not None and esc.update:
+            verdict += (
+                f" (updates the open {esc.route} escalation: "
+                f"{esc.occurrences} posts so far)"
+            )
+        elif esc is not None and decision.action.value != "escalate":
+            verdict += f" + escalate to {esc.route}"
+        elif esc is not None:
+            verdict += f" to {esc.route}"
         out.write(f"          replyguard: {verdict}\n")
         for reason in decision.reasons:
             out.write(_wrap(f"- {reason.rule}: {reason.message}", 12, hang=2) + "\n")
@@ -493,7 +599,7 @@ def _tally(
     tally.posts += 1
     tally.people.add(thread.target_post.author)
     tally.sent += decision.sends
-    if decision.escalation is not None:
+    if decision.escalation is not None and not decision.escalation.update:
         tally.escalations.append(decision.escalation.route)
 
 
@@ -580,6 +686,22 @@ def _parser() -> argparse.ArgumentParser:
         help="add the rule cues as features (sarcasm only)",
     )
     train.set_defaults(func=cmd_train)
+
+    queue = sub.add_parser("queue", help="read an escalation queue file")
+    queue_sub = queue.add_subparsers(dest="queue_command", metavar="ACTION")
+    queue_list = queue_sub.add_parser(
+        "list", help="list the escalations, newest first, updates folded in"
+    )
+    queue_list.add_argument("file", help="a JSONL queue file (a `queue` sink)")
+    queue_list.add_argument("--route", help="only escalations to this route")
+    queue_list.add_argument("--json", action="store_true", help="print JSON")
+    queue_list.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="skip malformed lines (a truncated last line) instead of stopping",
+    )
+    queue_list.set_defaults(func=cmd_queue)
+    queue.set_defaults(func=lambda _args: _usage(queue))
 
     lint = sub.add_parser("lint", help="check policy files; exit 1 on any problem")
     lint.add_argument("policies", nargs="+", metavar="POLICY")

@@ -9,15 +9,18 @@ reference, swapped atomically by `Guard.reload`).
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import uuid
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from replyguard._inputs import reply_from, thread_from
+from replyguard._output import check_output, scan_rewrite
+from replyguard._packets import complete_packet, write_summary
 from replyguard.analysis import Analyzer, Brand
 from replyguard.errors import (
     ConfigurationError,
@@ -41,6 +44,7 @@ from replyguard.models import (
     trusted,
 )
 from replyguard.policy.compiled import CompiledBlackout, CompiledRule, Policy
+from replyguard.sinks import CallbackSink, EscalationSink, sink_from_spec
 from replyguard.state import (
     AsyncMemoryStore,
     AsyncSQLiteStore,
@@ -58,6 +62,11 @@ __all__ = ["Clock", "Explanation", "Guard"]
 
 Clock = Callable[[], datetime]
 """A callable returning an aware datetime: what windows and ages are measured against."""
+
+SinkLike = EscalationSink | Callable[[Escalation], object]
+"""An escalation sink, or a function called with each escalation."""
+
+_LOG = logging.getLogger("replyguard.guard")
 
 _PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 
@@ -99,6 +108,10 @@ class Guard:
             size), built with the policy's ``lexicons`` and ``nlp_pipeline`` (else
             `ConfigurationError`); by default one is built for them and shared by
             every guard with the same ones. It is kept across `reload`.
+        sinks: where escalations are delivered besides the policy's own
+            (``escalations.sinks``): `EscalationSink` objects (`replyguard.sinks`)
+            or functions called with each `Escalation`. A review that records
+            (not a dry run, not `explain`) delivers its escalation, new or update.
     """
 
     def __init__(
@@ -109,6 +122,7 @@ class Guard:
         clock: Clock | None = None,
         strict: bool = False,
         analyzer: Analyzer | None = None,
+        sinks: Sequence[SinkLike] | None = None,
     ) -> None:
         if not isinstance(policy, Policy):
             raise InvalidArgument(
@@ -143,6 +157,11 @@ class Guard:
         self._strict = strict
         self._lock = threading.Lock()
         self._source: str | Path | None = None
+        self._own_sinks: tuple[EscalationSink, ...] = tuple(
+            _as_sink(sink) for sink in sinks or ()
+        )
+        self._policy_sinks: tuple[EscalationSink, ...] = ()
+        self._sink_specs: list[Any] = []
         self._install(policy)
 
     def _install(self, policy: Policy) -> None:
@@ -165,6 +184,20 @@ class Guard:
             if self.store is not None or self._astore is not None
             else None
         )
+        specs = [
+            spec.model_dump(exclude_none=True) for spec in policy.escalations.sinks
+        ]
+        old_sinks = None
+        if specs != self._sink_specs or not hasattr(self, "_state"):
+            # build the new ones first: a sink that cannot be built keeps the old policy
+            built = tuple(
+                sink_from_spec(spec, base_dir=policy.source_dir) for spec in specs
+            )
+            old_sinks, self._policy_sinks, self._sink_specs = (
+                self._policy_sinks,
+                built,
+                specs,
+            )
         # one tuple, replaced whole: a review reads it once and never sees a mix
         self._state: tuple[Policy, Brand, Analyzer, ReplyMemory | None] = (
             policy,
@@ -172,6 +205,8 @@ class Guard:
             analyzer,
             memory,
         )
+        for sink in old_sinks or ():
+            _close_sink(sink)
 
     # -- construction -------------------------------------------------------------
 
@@ -182,9 +217,16 @@ class Guard:
         store: str | Store | AsyncStore | None = None,
         clock: Clock | None = None,
         strict: bool = False,
+        sinks: Sequence[SinkLike] | None = None,
     ) -> Guard:
         """Return a guard running the shipped default policy (``replyguard:default``)."""
-        guard = cls(Policy.packaged("default"), store=store, clock=clock, strict=strict)
+        guard = cls(
+            Policy.packaged("default"),
+            store=store,
+            clock=clock,
+            strict=strict,
+            sinks=sinks,
+        )
         guard._source = "replyguard:default"
         return guard
 
@@ -196,14 +238,23 @@ class Guard:
         store: str | Store | AsyncStore | None = None,
         clock: Clock | None = None,
         strict: bool = False,
+        sinks: Sequence[SinkLike] | None = None,
     ) -> Guard:
         """
         Return a guard running the policy in `path` (or ``replyguard:NAME``).
 
         Raises:
             PolicyError: the policy has problems; all are listed, with file:line:col.
+            ConfigurationError: a sink of the policy cannot be built (an unset
+                environment variable in a webhook's URL, a bad path).
         """
-        guard = cls(Policy.from_file(path), store=store, clock=clock, strict=strict)
+        guard = cls(
+            Policy.from_file(path),
+            store=store,
+            clock=clock,
+            strict=strict,
+            sinks=sinks,
+        )
         guard._source = path
         return guard
 
@@ -293,7 +344,12 @@ class Guard:
         """
         reply_model = reply_from(reply)
         thread_model = thread_from(thread)
-        return self._drive(self._procedure(reply_model, thread_model, record=record))[0]
+        decision = self._drive(
+            self._procedure(reply_model, thread_model, record=record)
+        )[0]
+        if record and decision.escalation is not None:
+            self._deliver(decision.escalation)
+        return decision
 
     async def areview(
         self,
@@ -311,7 +367,11 @@ class Guard:
         reply_model = reply_from(reply)
         thread_model = thread_from(thread)
         procedure = self._procedure(reply_model, thread_model, record=record)
-        return (await self._adrive(procedure))[0]
+        decision = (await self._adrive(procedure))[0]
+        if record and decision.escalation is not None and self.sinks:
+            # a queue file fsyncs: keep the event loop free
+            await asyncio.to_thread(self._deliver, decision.escalation)
+        return decision
 
     def record(
         self, reply: Reply | str | dict[str, object], thread: Thread | dict[str, object]
@@ -449,17 +509,56 @@ class Guard:
         )
         return Explanation(decision=decision, trace=tuple(trace))
 
+    @property
+    def sinks(self) -> tuple[EscalationSink, ...]:
+        """Return where escalations go: the policy's sinks, then the guard's own."""
+        return (*self._policy_sinks, *self._own_sinks)
+
+    def deliver(self, escalation: Escalation) -> None:
+        """
+        Deliver an escalation to every sink (a review that records does this itself).
+
+        Never raises: a sink that fails is logged on ``replyguard.guard``.
+        """
+        self._deliver(escalation)
+
+    def _deliver(self, escalation: Escalation) -> None:
+        for sink in self.sinks:
+            try:
+                sink.deliver(escalation)
+            except Exception:  # noqa: BLE001 - a sink must not take the bot down
+                _LOG.exception(
+                    "escalation sink %s failed on escalation %s",
+                    type(sink).__name__,
+                    escalation.escalation_id,
+                )
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until the sinks delivered what they hold; False on timeout."""
+        done = True
+        for sink in self.sinks:
+            flush = getattr(sink, "flush", None)
+            if flush is not None:
+                done = bool(flush(timeout)) and done
+        return done
+
     async def aclose(self) -> None:
-        """Close the guard's stores (connections, files)."""
+        """Close the guard's stores (connections, files) and its sinks."""
         if self._astore is not None:
             await self._astore.aclose()
         if self.store is not None:
             self.store.close()
+        await asyncio.to_thread(self._close_sinks)
 
     def close(self) -> None:
-        """Close the guard's synchronous store (use `aclose` from asyncio code)."""
+        """Close the guard's synchronous store and its sinks (`aclose` from asyncio)."""
         if self.store is not None:
             self.store.close()
+        self._close_sinks()
+
+    def _close_sinks(self) -> None:
+        for sink in self.sinks:
+            _close_sink(sink)
 
     # -- running store batches ------------------------------------------------------
 
@@ -578,6 +677,10 @@ class Guard:
                     policy, reply, thread, now, signals, errors, matched
                 ), events
             outcome = self._outcome(policy, reply, thread, signals, matched, blackout)
+            if outcome.sends:
+                self._check_output(
+                    policy, analyzer, brand, reply, thread, signals, outcome, now
+                )
             checks: list[LimitCheck] = []
             # what goes out: the reply, or its rewrite (limits count it, memory keeps it)
             sent = (
@@ -699,6 +802,80 @@ class Guard:
         )
         return outcome
 
+    def _check_output(
+        self,
+        policy: Policy,
+        analyzer: Analyzer,
+        brand: Brand,
+        reply: Reply,
+        thread: Thread,
+        signals: Signals,
+        outcome: _Outcome,
+        now: datetime,
+    ) -> None:
+        """
+        Check what would go out: links, media, length; then scan a changed reply.
+
+        A reply that fails is held (its reasons added, a person asked); a reply the
+        guard changed (a rewrite, a cut to the platform's limit) that fails its
+        scan is escalated with the rewrite in the packet. Never sent either way.
+        """
+        assert outcome.text is not None  # noqa: S101 - only replies that would go out
+        checked = check_output(
+            policy, analyzer, brand, reply, thread, outcome.text, now
+        )
+        route = policy.replies.route
+        if checked.held:
+            for held in checked.held:
+                outcome.reasons.append(held.reason)
+                outcome.askers.append(
+                    _Asker(held.reason.rule, held.route, held.reason.priority, -2)
+                )
+            outcome.action = max(
+                (outcome.action, *(h.reason.action for h in checked.held)),
+                key=lambda a: a.severity,
+            )
+            outcome.rewrite = outcome.text if outcome.text != reply.text else None
+            outcome.text = None
+            outcome.escalation = _escalation(
+                policy, outcome.askers, outcome.reasons, reply, thread, signals
+            )
+            return
+        assert checked.text is not None  # noqa: S101 - not held
+        outcome.reasons.extend(checked.changes)
+        if checked.changes:
+            outcome.action = max(
+                outcome.action, Action.REWRITE, key=lambda a: a.severity
+            )
+        if checked.text == reply.text:
+            outcome.text = checked.text
+            return
+        rewritten = Reply(text=checked.text, links=reply.links, media=reply.media)
+        scan = scan_rewrite(policy, analyzer, brand, rewritten, thread, signals, now)
+        if not scan.failures:
+            outcome.text = checked.text
+            return
+        by = [r.rule for r in outcome.reasons if r.action is Action.REWRITE]
+        outcome.reasons.append(
+            Reason(
+                rule="rewrite-failed-scan",
+                action=Action.ESCALATE,
+                message=f"the rewrite by {', '.join(by) or 'the guard'} failed its "
+                f"scan: {'; '.join(scan.failures)}",
+                route=scan.route or route,
+                priority=scan.priority,
+            )
+        )
+        outcome.askers.append(
+            _Asker("rewrite-failed-scan", scan.route or route, scan.priority, -2)
+        )
+        outcome.action = Action.ESCALATE
+        outcome.rewrite = checked.text
+        outcome.text = None
+        outcome.escalation = _escalation(
+            policy, outcome.askers, outcome.reasons, reply, thread, signals
+        )
+
     def _over_limits(
         self,
         policy: Policy,
@@ -767,21 +944,37 @@ class Guard:
             window=policy.escalation_window,
             reserve=record,
         )
-        first, recent = results
-        allowed = first.allowed if record else int(first) == 0
+        if record:
+            first, recent, _, asks = results
+            allowed = first.allowed
+        else:
+            first, recent, asks = results
+            allowed = int(first) == 0
+            asks = int(asks) + 1  # this review, which a dry run does not count
+        occurrences = max(int(asks), 1)
         if allowed:
+            outcome.escalation = escalation.model_copy(
+                update={"occurrences": occurrences}
+            )
             return
-        earlier = recent[0][0] if recent else "?"
+        earlier = recent[0][0] if recent else ""
         outcome.reasons.append(
             Reason(
                 rule="escalated-once",
                 action=Action.SUPPRESS,
                 message=f"this crowd is already with {escalation.route} "
-                f"(decision {earlier}); no second escalation within "
-                f"{policy.escalations.per}",
+                f"(escalation {earlier or '?'}); this post updates it instead of "
+                f"paging again within {policy.escalations.per}",
             )
         )
-        outcome.escalation = None
+        # an update of the open escalation: sinks change it instead of paging again
+        outcome.escalation = escalation.model_copy(
+            update={
+                "update": True,
+                "escalation_id": earlier,
+                "occurrences": occurrences,
+            }
+        )
         if outcome.action is Action.ESCALATE:
             outcome.action = Action.SUPPRESS
 
@@ -865,6 +1058,17 @@ class Guard:
         member: str,
     ) -> Decision:
         action, text, escalation = outcome.action, outcome.text, outcome.escalation
+        reasons = tuple(outcome.reasons)
+        if escalation is not None:
+            escalation = complete_packet(
+                escalation,
+                policy=policy,
+                thread=thread,
+                reasons=reasons,
+                decision_id=member,
+                at=now,
+                rewrite=outcome.rewrite,
+            )
         would_have = None
         if policy.mode == "shadow" and not errors:
             would_have, action, text, escalation = (
@@ -878,7 +1082,7 @@ class Guard:
             Decision,
             action=action,
             text=text,
-            reasons=tuple(outcome.reasons),
+            reasons=reasons,
             escalation=escalation,
             signals=signals,
             errors=errors,
@@ -910,6 +1114,8 @@ class _Outcome:
     reasons: list[Reason]
     askers: list[_Asker] = field(default_factory=list)
     escalation: Escalation | None = None
+    rewrite: str | None = None
+    """A rewrite that was held (it failed its scan), for the escalation packet."""
 
     @property
     def sends(self) -> bool:
@@ -941,6 +1147,24 @@ def _async_twin(store: Store | None, url: str | None) -> AsyncStore:
     if store is None:  # pragma: no cover - a guard without a store has no memory
         raise ConfigurationError("this guard has no store")
     return _ThreadedStore(store)  # type: ignore[return-value]  # run in threads by _adrive
+
+
+def _as_sink(sink: SinkLike) -> EscalationSink:
+    if isinstance(sink, EscalationSink):
+        return sink
+    if callable(sink):
+        return CallbackSink(sink)
+    raise InvalidArgument(
+        "sinks must be escalation sinks or functions taking an `Escalation`, not "
+        f"`{type(sink).__name__}`"
+    )
+
+
+def _close_sink(sink: EscalationSink) -> None:
+    try:
+        sink.close()
+    except Exception:  # noqa: BLE001 - closing must not fail a reload or a shutdown
+        _LOG.exception("escalation sink %s failed to close", type(sink).__name__)
 
 
 def _with_state(
@@ -1051,22 +1275,15 @@ def _escalation(
         askers, key=lambda a: (_PRIORITY_RANK.get(a.priority or "normal", 1), -a.order)
     )
     target = thread.target_post
-    by_rule = {reason.rule: reason.message for reason in reasons}
-    summary = (
-        f"{target.kind.capitalize()} {target.id} by {target.author}: "
-        + "; ".join(f"{a.id}: {by_rule.get(a.id, '').rstrip('.')}" for a in askers)
+    summary = write_summary(
+        thread, signals, reasons, policy, askers=[a.id for a in askers]
     )
     state = signals.state
-    if state.crowd_inbound > 1:
-        summary += (
-            f". Crowd around post {thread.crowd}: {state.crowd_inbound} people "
-            f"in the storm window, {state.sent_for_original} answered today"
-        )
     priority = lead.priority or policy.routes.get(lead.route, "normal")
     return Escalation(
         route=lead.route,
         priority=priority,
-        summary=summary[:1000],
+        summary=summary,
         proposed_reply=reply.text,
         rules=tuple(a.id for a in askers),
         target_id=target.id,

@@ -177,6 +177,11 @@ class Media(BaseModel):
     type: Literal["image", "video", "gif", "audio", "other"] = "image"
     url: str | None = None
     alt_text: str | None = None
+    text: str | None = None
+    """Text rendered into the media: a name printed on a jersey, a burned-in caption."""
+    user_content: bool = False
+    """Built from what a user supplied (their handle, name or photo): the guard scans
+    its `text` like the reply's, and holds it when there is none to scan."""
 
 
 def _check_text_size(text: str) -> str:
@@ -201,6 +206,8 @@ class Post(BaseModel):
 
     id: PostId
     author: str = Field(min_length=1)
+    author_name: str | None = None
+    """The author's display name, when the platform gives one."""
     text: str = ""
     kind: PostKind
     created_at: datetime | None = None
@@ -532,6 +539,8 @@ class ReplySignals(_SignalGroup):
     pii: float = 0.0
     pii_kinds: tuple[str, ...] = ()
     echoes_user_text: float = 0.0
+    hostile_mentions: tuple[str, ...] = ()
+    """Hostile handles in the reply other than the target author's (a rewrite can drop them)."""
     claims: float = 0.0
     off_topic: float = 0.0
     hostility: float = 0.0
@@ -620,7 +629,20 @@ class Reason(BaseModel):
 
 
 class Escalation(BaseModel):
-    """What a person needs to act on a held reply."""
+    """
+    What a person needs to act on a held reply, in one packet.
+
+    The route names the team (``social-care``, ``pr``, ``legal``, ...), `priority`
+    and `sla` how fast it needs them (`due` is when), `summary` a paragraph written
+    from the evidence; the packet carries the reasons, the proposed reply and a
+    snapshot of the thread (the target and the posts it refers to).
+
+    One crowd escalates once per route and priority (the policy's ``escalations:``);
+    later posts of that crowd produce an *update* of the same escalation
+    (`update` is true, `escalation_id` is the first one's, `occurrences` counts the
+    posts that asked for a person): a sink changes the open item instead of paging
+    someone again.
+    """
 
     model_config = _FROZEN
 
@@ -634,6 +656,31 @@ class Escalation(BaseModel):
     """The id of the post the target's crowd gathers around."""
     crowd_size: int = 0
     """How many different people were posting in that crowd (storm window; needs a store)."""
+    escalation_id: str = ""
+    """Stable id of the escalation: the decision id that opened it (updates share it)."""
+    decision_id: str = ""
+    """The decision this packet was made by (for an update: the latest one)."""
+    update: bool = False
+    """An update of an open escalation (the crowd grew), not a new one."""
+    occurrences: int = 1
+    """Posts of this crowd that asked for a person at this route within the window."""
+    at: datetime | None = None
+    """When the review escalated (the guard's clock)."""
+    sla: str | None = None
+    """How soon a person should act (``"15m"``, ``"1h"``), from the policy's routes."""
+    due: datetime | None = None
+    """`at` plus `sla`."""
+    policy: str = ""
+    """The name of the policy that decided."""
+    platform: str = "x"
+    author: str | None = None
+    """The author of the target post."""
+    reasons: tuple[Reason, ...] = ()
+    """Every reason on the decision (rules, limits, blackouts)."""
+    rewrite: str | None = None
+    """A rewrite the rules proposed, when the rewrite itself was held."""
+    thread: Thread | None = None
+    """A snapshot: the target post and the posts it refers to (at most 20)."""
 
 
 class DecisionError(BaseModel):

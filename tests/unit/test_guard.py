@@ -54,7 +54,13 @@ def _rule(rule_id: str, when: str, action: str, **extra: str) -> str:
 
 
 def _comparable(decision: Decision) -> dict[str, Any]:
-    return decision.model_dump(exclude={"decision_id"})
+    # ids are random; the escalation carries the decision's id as its own
+    return decision.model_dump(
+        exclude={
+            "decision_id": True,
+            "escalation": {"decision_id", "escalation_id"},
+        }
+    )
 
 
 ADDRESSED = {
@@ -714,7 +720,10 @@ def test_escalation_is_filled_for_suppress_with_a_route() -> None:
     assert ("hold", "look") == escalation.rules
     assert "hello" == escalation.proposed_reply
     assert "1" == escalation.target_id
-    assert escalation.summary.startswith("Original 1 by @customer: hold: ")
+    assert escalation.summary.startswith("Post 1 by @customer.")
+    assert "Held by hold (rule `hold` matched); look (rule `look` matched)." in (
+        escalation.summary
+    )
 
 
 def test_suppress_without_a_route_has_no_escalation() -> None:

@@ -187,7 +187,11 @@ def test_a_storm_reaches_a_person_once(clock: Clock) -> None:
         decisions.append(guard.review(REPLIES[i], _crowd(f"late{i}", f"@person{i}")))
 
     assert all(d.action is Action.SUPPRESS for d in decisions[7:])
-    escalations = [d.escalation for d in decisions if d.escalation is not None]
+    escalations = [
+        d.escalation
+        for d in decisions
+        if d.escalation is not None and not d.escalation.update
+    ]
     # once per route and priority: a second answer refused (normal), then the storm
     # itself (high), with its size; never once per post
     assert [("social-care", "normal"), ("social-care", "high")] == [
@@ -221,7 +225,11 @@ def test_the_breaker_escalates_the_crowd_once_when_nothing_else_did(
     assert carried[7] is not None
     assert "root" == carried[7].crowd
     assert 8 == carried[7].crowd_size
-    assert [None] * 3 == carried[8:]
+    # the later ones update it, with the crowd's size as it grows
+    assert [(True, carried[7].escalation_id)] * 3 == [
+        (e.update, e.escalation_id) for e in carried[8:] if e is not None
+    ]
+    assert [9, 10, 11] == [e.crowd_size for e in carried[8:] if e is not None]
     assert all("escalated-once" in d.rules for d in decisions[8:])
 
 
@@ -434,9 +442,20 @@ def test_the_first_escalation_of_a_crowd_goes_later_ones_are_suppressed(
     assert first.escalation is not None
     assert ("social-care", "root") == (first.escalation.route, first.escalation.crowd)
     assert Action.SUPPRESS == second.action
-    assert second.escalation is None
     assert "escalated-once" in second.rules
     assert first.decision_id in second.reasons[-1].message
+    # the second is an update of the first escalation, not a new page
+    assert second.escalation is not None
+    assert (True, first.decision_id, 2) == (
+        second.escalation.update,
+        second.escalation.escalation_id,
+        second.escalation.occurrences,
+    )
+    assert (False, first.decision_id, 1) == (
+        first.escalation.update,
+        first.escalation.escalation_id,
+        first.escalation.occurrences,
+    )
 
 
 def test_another_route_or_crowd_still_escalates(clock: Clock) -> None:
@@ -450,7 +469,12 @@ def test_another_route_or_crowd_still_escalates(clock: Clock) -> None:
     assert (Action.ESCALATE, "legal") == (legal.action, legal.escalation.route)  # type: ignore[union-attr]
     assert Action.ESCALATE == elsewhere.action
     assert elsewhere.escalation is not None
-    assert (Action.SUPPRESS, None) == (legal_again.action, legal_again.escalation)
+    assert Action.SUPPRESS == legal_again.action
+    assert legal_again.escalation is not None
+    assert (True, legal.decision_id) == (
+        legal_again.escalation.update,
+        legal_again.escalation.escalation_id,
+    )
 
 
 def test_urgent_escalations_always_go(clock: Clock) -> None:
@@ -496,7 +520,12 @@ def test_dry_runs_reserve_no_escalation(clock: Clock) -> None:
     assert Action.ESCALATE == explained.action
     assert Action.ESCALATE == real.action
     assert real.escalation is not None
-    assert (Action.SUPPRESS, None) == (dry_after.action, dry_after.escalation)
+    assert Action.SUPPRESS == dry_after.action
+    assert dry_after.escalation is not None
+    assert (True, real.decision_id) == (
+        dry_after.escalation.update,
+        dry_after.escalation.escalation_id,
+    )
     assert "escalated-once" in dry_after.rules
 
 
@@ -523,7 +552,12 @@ def test_a_limit_that_escalates_is_grouped_by_crowd_too(clock: Clock) -> None:
     assert [Action.ALLOW, Action.ESCALATE, Action.SUPPRESS, Action.SUPPRESS] == [
         d.action for d in decisions
     ]
-    assert [False, True, False, False] == [d.escalation is not None for d in decisions]
+    assert [False, True, False, False] == [
+        d.escalation is not None and not d.escalation.update for d in decisions
+    ]
+    assert [None, False, True, True] == [
+        d.escalation.update if d.escalation else None for d in decisions
+    ]
 
 
 # -- 16. blackouts -----------------------------------------------------------------------

@@ -622,6 +622,7 @@ def test_policy_json_schema_is_valid_json_with_the_top_level_keys() -> None:
         "storm",
         "escalations",
         "blackouts",
+        "replies",
     } == set(schema["properties"])
     assert schema["additionalProperties"] is False
     assert {"RuleSpec", "BrandSpec"} <= set(schema["$defs"])

@@ -10,7 +10,8 @@ The reply analyzer (``reply.v1``): the proposed reply, read against the thread.
 - `pii`: card numbers (Luhn), IBANs, SSNs, emails and phone numbers in the reply;
 - `echoes_user_text`: user-controlled text inserted verbatim (a run of four words of
   the target, or a handle of someone in the thread), 1.0 when what is echoed is
-  hostile, a slur or an instruction;
+  hostile, a slur or an instruction; `hostile_mentions`: the hostile handles it
+  names, other than the target author's (a rewrite can drop those);
 - `claims`: refunds, prices, compensation and legal commitments;
 - `hostility`: the reply's own words insult, threaten or carry a slur (a bot made to
   say it, or a template fed with it).
@@ -29,7 +30,7 @@ from replyguard.analysis.normalize import normalize
 from replyguard.analysis.pii import find_pii
 from replyguard.analysis.reader import Reading
 from replyguard.analysis.tone import _evidence, _hostility, lexicon_score
-from replyguard.models import Evidence, Post, ReplySignals, trusted
+from replyguard.models import Evidence, Post, ReplySignals, normalize_handle, trusted
 
 __all__ = ["NAME", "analyze_reply"]
 
@@ -121,8 +122,9 @@ def analyze_reply(ctx: AnalysisContext) -> ReplySignals:
     evidence.extend(own.evidence)
 
     echoes = 0.0
+    hostile: tuple[str, ...] = ()
     if target_reading is not None:
-        echoes = _echoes(ctx, reading, target, target_reading, evidence)
+        echoes, hostile = _echoes(ctx, reading, target, target_reading, evidence)
 
     return trusted(
         ReplySignals,
@@ -135,6 +137,7 @@ def analyze_reply(ctx: AnalysisContext) -> ReplySignals:
         pii=own.pii,
         pii_kinds=own.pii_kinds,
         echoes_user_text=round(echoes, 4),
+        hostile_mentions=hostile,
         claims=own.claims,
         off_topic=round(off_topic, 4),
         hostility=own.hostility,
@@ -224,9 +227,15 @@ def _echoes(
     target: Post,
     target_reading: Reading,
     evidence: list[Evidence],
-) -> float:
-    """Return how much user-controlled text the reply repeats, and how bad it is."""
+) -> tuple[float, tuple[str, ...]]:
+    """
+    Return how much user-controlled text the reply repeats, and how bad it is.
+
+    And the hostile handles it names, other than the target's author's (a template
+    can drop those; a reply that goes to a hostile handle cannot be fixed).
+    """
     score = 0.0
+    hostile: list[str] = []
     assert ctx.reader is not None  # noqa: S101 - set by analyze()
     # handles of people in the thread, rendered into the reply: read their words
     for match in HANDLE.finditer(reading.text):
@@ -247,6 +256,8 @@ def _echoes(
             bad = 1.0
         if bad >= 0.3:
             score = max(score, 1.0)
+            if normalize_handle(handle) != target.handle:
+                hostile.append(match.group(0))
             evidence.append(
                 _reply_evidence(
                     "reply.echoes_user_text",
@@ -259,8 +270,9 @@ def _echoes(
             )
     mine = [w.lower() for w in _WORD.findall(reading.text)]
     theirs = [w.lower() for w in _WORD.findall(target_reading.text)]
+    mentions = tuple(dict.fromkeys(hostile))
     if len(mine) < ECHO_WORDS or len(theirs) < ECHO_WORDS:
-        return score
+        return score, mentions
     grams = {
         tuple(theirs[i : i + ECHO_WORDS]) for i in range(len(theirs) - ECHO_WORDS + 1)
     }
@@ -297,4 +309,4 @@ def _echoes(
                 text=echoed,
             )
         )
-    return score
+    return score, mentions

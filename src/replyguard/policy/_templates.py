@@ -9,15 +9,27 @@ it uses, which must be on an explicit allowlist of pure functions. jinja2's glob
 
 from __future__ import annotations
 
-import re
+import operator
+import time
+from collections.abc import Callable
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
+from jinja2 import (
+    StrictUndefined,
+    Template,
+    TemplateSyntaxError,
+    meta,
+    nodes,
+    pass_context,
+)
 from jinja2.exceptions import TemplateAssertionError
 from jinja2.filters import FILTERS as DEFAULT_FILTERS
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.tests import TESTS as DEFAULT_TESTS
 
+from replyguard import rewrite
+from replyguard.errors import RewriteError
 from replyguard.models import Thread
 from replyguard.policy._types import ROOTS, STR, Type, describe, policy_type
 from replyguard.policy.conditions import (
@@ -37,27 +49,22 @@ __all__ = [
     "TemplateProblem",
     "ThreadView",
     "compile_template",
+    "render_sandboxed",
 ]
 
 TEMPLATE_NAMES = frozenset({"thread", "reply", "signals", "state", "policy"})
 
-_EMOJI = re.compile(
-    "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f1e6-\U0001f1ff\ufe0f\u200d]+"
-)
+MAX_OUTPUT = 20_000
+"""Characters a template may produce; more is a `RewriteError` (a runaway template)."""
 
+MAX_SIZE = 20_000
+"""The largest text or list an operator or filter inside a template may build."""
 
-def _strip_exclamations(text: str) -> str:
-    return re.sub(r"!+", ".", str(text)).replace("..", ".")
+MAX_SECONDS = 0.25
+"""Time a template may take to render; more is a `RewriteError`."""
 
-
-def _drop_emoji(text: str) -> str:
-    return re.sub(r"\s{2,}", " ", _EMOJI.sub("", str(text))).strip()
-
-
-def _remove_phrase(text: str, phrase: str) -> str:
-    pattern = re.compile(re.escape(phrase), re.IGNORECASE)
-    return re.sub(r"\s{2,}", " ", pattern.sub("", str(text))).strip()
-
+MAX_LOOP_DEPTH = 1
+"""``for`` loops may not nest: the work a template does stays linear in its input."""
 
 TEMPLATE_FILTERS: dict[str, str] = {
     "abs": "absolute value",
@@ -66,8 +73,10 @@ TEMPLATE_FILTERS: dict[str, str] = {
     "count": "number of items or characters",
     "d": "the same as `default`",
     "default": "a value to use when the first is missing",
+    "dm_invite": "replace a public request for private data with a DM invitation",
     "drop_emoji": "remove emoji and fold the spaces left behind",
     "first": "the first item",
+    "first_name": "the first name in a display name or handle, or nothing",
     "float": "convert to a number",
     "int": "convert to a whole number",
     "join": "join the items of a list with a separator",
@@ -76,6 +85,7 @@ TEMPLATE_FILTERS: dict[str, str] = {
     "lower": "lowercase",
     "max": "the largest item",
     "min": "the smallest item",
+    "remove_handles": "remove the given @handles",
     "remove_phrase": "remove a phrase, ignoring case",
     "replace": "replace a phrase with another",
     "reverse": "reverse a text or a list",
@@ -85,6 +95,7 @@ TEMPLATE_FILTERS: dict[str, str] = {
     "title": "every word capitalised",
     "trim": "strip spaces (or given characters)",
     "truncate": "cut a text to a length",
+    "truncate_to_platform": "cut at a word boundary to the thread's platform limit",
     "upper": "uppercase",
     "wordcount": "number of words",
     "wordwrap": "wrap a text at a width",
@@ -129,15 +140,103 @@ TEMPLATE_TESTS: frozenset[str] = frozenset(
 )
 """The tests (``x is NAME``) a template may use."""
 
+
+@pass_context
+def _truncate_to_platform(
+    context: Context, text: object, limit: int | None = None
+) -> str:
+    view = context.get("thread")
+    platform = getattr(view, "platform", "x") if view is not None else "x"
+    return rewrite.truncate_to_platform(text, platform, limit)
+
+
+def _sized(name: str, function: Callable[..., Any], *size_args: int) -> Any:
+    """Wrap a jinja2 filter whose numeric arguments set the size of its result."""
+
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        for index in size_args:
+            if (
+                index < len(args)
+                and isinstance(args[index], int | float)
+                and args[index] > MAX_SIZE
+            ):
+                raise RewriteError(
+                    f"filter `{name}` was asked for {args[index]} characters "
+                    f"(at most {MAX_SIZE})"
+                )
+        return _check_size(function(*args, **kwargs), f"filter `{name}`")
+
+    return checked
+
+
+def _replace(text: object, old: object, new: object, count: int | None = None) -> str:
+    value, old_text, new_text = str(text), str(old), str(new)
+    occurrences = value.count(old_text) if count is None else count
+    if len(value) + occurrences * len(new_text) > MAX_SIZE:
+        raise RewriteError(
+            f"filter `replace` would build more than {MAX_SIZE} characters"
+        )
+    return value.replace(old_text, new_text, -1 if count is None else count)
+
+
+def _check_size(value: Any, what: str) -> Any:
+    if isinstance(value, str | list | tuple) and len(value) > MAX_SIZE:
+        raise RewriteError(f"{what} built more than {MAX_SIZE} characters or items")
+    return value
+
+
 _OWN_FILTERS: dict[str, Any] = {
-    "strip_exclamations": _strip_exclamations,
-    "drop_emoji": _drop_emoji,
-    "remove_phrase": _remove_phrase,
+    "strip_exclamations": rewrite.strip_exclamations,
+    "drop_emoji": rewrite.drop_emoji,
+    "remove_phrase": rewrite.remove_phrase,
+    "remove_handles": rewrite.remove_handles,
+    "first_name": rewrite.first_name,
+    "dm_invite": rewrite.dm_invite,
+    "truncate_to_platform": _truncate_to_platform,
+    "center": _sized("center", DEFAULT_FILTERS["center"], 1),
+    "wordwrap": _sized("wordwrap", DEFAULT_FILTERS["wordwrap"], 1),
+    "truncate": _sized("truncate", DEFAULT_FILTERS["truncate"], 1),
+    "replace": _replace,
+}
+
+_BINOPS: dict[str, Callable[[Any, Any], Any]] = {
+    "*": operator.mul,
+    "**": operator.pow,
+    "%": operator.mod,
 }
 
 
 class _Environment(ImmutableSandboxedEnvironment):
-    pass
+    """The sandbox, with operators that could build huge values checked first."""
+
+    intercepted_binops = frozenset(_BINOPS)
+
+    def call_binop(
+        self,
+        context: Context,  # noqa: ARG002 - jinja2's signature
+        operator: str,
+        left: Any,
+        right: Any,
+    ) -> Any:
+        """Run `*`, `**` and `%` once their result is known to stay small."""
+        if operator == "**":
+            if not (
+                isinstance(left, int | float)
+                and isinstance(right, int | float)
+                and abs(right) <= 64
+                and abs(left) <= 1e6
+            ):
+                raise RewriteError("`**` in a template is limited to small numbers")
+        elif operator == "*":
+            sizes = [len(v) for v in (left, right) if isinstance(v, str | list | tuple)]
+            counts = [v for v in (left, right) if isinstance(v, int)]
+            if sizes and counts and sizes[0] * max(counts[0], 0) > MAX_SIZE:
+                raise RewriteError(
+                    f"`*` in a template would build more than {MAX_SIZE} characters"
+                )
+        elif operator == "%" and isinstance(left, str):
+            raise RewriteError("`%` formatting is not available in templates; use `~`")
+        return _BINOPS[operator](left, right)
 
 
 ENVIRONMENT = _Environment(
@@ -213,6 +312,38 @@ def compile_template(
         raise problem from None
 
 
+def render_sandboxed(template: Template, scope: dict[str, Any]) -> str:
+    """
+    Render a compiled template in the sandbox, within its output and time budget.
+
+    Raises:
+        RewriteError: the template failed, produced more than `MAX_OUTPUT` characters,
+            ran longer than `MAX_SECONDS`, or tried to leave the sandbox.
+    """
+    deadline = time.perf_counter() + MAX_SECONDS
+    parts: list[str] = []
+    size = 0
+    try:
+        for chunk in template.generate(**scope):
+            size += len(chunk)
+            if size > MAX_OUTPUT:
+                raise RewriteError(  # noqa: TRY301 - one message for every runaway
+                    f"the template produced more than {MAX_OUTPUT} characters"
+                )
+            if time.perf_counter() > deadline:
+                raise RewriteError(  # noqa: TRY301
+                    f"the template ran longer than {MAX_SECONDS * 1000:.0f} ms"
+                )
+            parts.append(chunk)
+    except RewriteError:
+        raise
+    except RecursionError:
+        raise RewriteError("the template recursed too deeply") from None
+    except Exception as exc:
+        raise RewriteError(f"{type(exc).__name__}: {exc}") from exc
+    return "".join(parts).strip()
+
+
 def _roots(policy: Type | None) -> dict[str, Type]:
     return {**ROOTS, "policy": policy or policy_type((), open_thresholds=True)}
 
@@ -270,6 +401,8 @@ class _Checker:
 
     def __init__(self, roots: dict[str, Type]) -> None:
         self.roots = roots
+        self.loops = 0  # `for` loops around the node being checked
+        self.in_macro = False  # inside a macro or call block body
 
     def statements(self, body: list[nodes.Node], scope: Scope) -> None:
         for node in body:
@@ -279,6 +412,7 @@ class _Checker:
         if isinstance(node, nodes.Expr):
             self.expression(node, scope)
         elif isinstance(node, nodes.For):
+            self._check_loop(node)
             self.expression(node.iter, scope)
             iterated = self.type_of(node.iter, scope)
             item = iterated.item if iterated and iterated.kind == "list" else None
@@ -287,7 +421,11 @@ class _Checker:
                 inner[name] = item if isinstance(node.target, nodes.Name) else None
             if node.test is not None:
                 self.expression(node.test, inner)
-            self.statements(node.body, inner)
+            self.loops += 1
+            try:
+                self.statements(node.body, inner)
+            finally:
+                self.loops -= 1
             self.statements(node.else_, dict(scope))
         elif isinstance(node, nodes.Assign):
             self.expression(node.node, scope)
@@ -308,7 +446,17 @@ class _Checker:
                 scope[node.name] = None
             else:
                 self.expression(node.call, scope)
-            self.statements(node.body, inner)
+            if self.in_macro:
+                raise CompileProblem(
+                    "policy.bad_template",
+                    "macros and call blocks cannot be defined inside another",
+                    at=offset_of(node),
+                )
+            self.in_macro = True
+            try:
+                self.statements(node.body, inner)
+            finally:
+                self.in_macro = False
         elif isinstance(node, nodes.With):
             inner = dict(scope)
             for target, value in zip(node.targets, node.values, strict=True):
@@ -327,6 +475,27 @@ class _Checker:
         else:
             for child in node.iter_child_nodes():
                 self.statement(child, scope)
+
+    def _check_loop(self, node: nodes.For) -> None:
+        """Keep a template's work linear: no nested or recursive loops, none in macros."""
+        if node.recursive:
+            raise CompileProblem(
+                "policy.bad_template",
+                "recursive loops are not allowed in templates",
+                at=offset_of(node),
+            )
+        if self.loops >= MAX_LOOP_DEPTH:
+            raise CompileProblem(
+                "policy.bad_template",
+                "loops cannot nest in templates (a rewrite's work stays linear)",
+                at=offset_of(node),
+            )
+        if self.in_macro:
+            raise CompileProblem(
+                "policy.bad_template",
+                "macros and call blocks cannot contain loops",
+                at=offset_of(node),
+            )
 
     def expression(self, node: nodes.Node, scope: Scope) -> None:
         if isinstance(node, nodes.Name | nodes.Getattr | nodes.Getitem):
@@ -380,6 +549,12 @@ class _Checker:
             and "loop" in scope
             and callee.attr in ("cycle", "changed")
         )
+        if local and self.in_macro and callee.name != "caller":  # type: ignore[attr-defined]  # local implies a Name
+            raise CompileProblem(
+                "policy.bad_template",
+                "a macro cannot call a macro (no recursion in templates)",
+                at=offset_of(callee),
+            )
         if not (local or loop):
             raise CompileProblem(
                 "policy.unsafe_call",

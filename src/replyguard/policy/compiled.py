@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from replyguard.errors import PolicyError, PolicyProblem, RewriteError
 from replyguard.models import Action, PolicyRef, Reply, Signals, Thread, TraceEvent
-from replyguard.policy._templates import TemplateProblem, ThreadView, compile_template
+from replyguard.policy._templates import (
+    TemplateProblem,
+    ThreadView,
+    compile_template,
+    render_sandboxed,
+)
 from replyguard.policy._types import INT, STR, Attr, Type, policy_type
 from replyguard.policy.conditions import (
     CompiledCondition,
@@ -32,6 +37,7 @@ from replyguard.policy.loader import (
 from replyguard.policy.schema import (
     BrandSpec,
     EscalationsSpec,
+    RepliesSpec,
     StormSpec,
     parse_duration,
 )
@@ -235,6 +241,16 @@ class Policy:
         self.storm: StormSettings = StormSettings.from_spec(merged.storm)
         self.escalations: EscalationsSpec = merged.escalations
         self.escalation_window: float = parse_duration(merged.escalations.per)
+        self.storm_window_text: str = merged.storm.window
+        self.route_slas: dict[str, str] = dict(merged.route_slas)
+        self.replies: RepliesSpec = merged.replies
+        links = merged.replies.links
+        self.allowed_domains: tuple[str, ...] | None = (
+            None
+            if links is None or links.allow is None
+            else tuple(_domain(d) for d in links.allow)
+        )
+        self.source_dir: Path | None = _source_dir(merged.files)
 
     # -- construction -------------------------------------------------------------
 
@@ -325,8 +341,7 @@ class Policy:
                         location=rule.location,
                     )
                 )
-            value = _traced(function, args)
-            matched = bool(value) and not isinstance(value, _Failure)
+            value, matched = _traced_match(function, args)
             events.append(
                 TraceEvent(
                     op="match" if matched else "fail",
@@ -364,6 +379,20 @@ class Policy:
         )
         return _render(limit.id, "message", limit.message, scope)
 
+    def sla_for(self, route: str, priority: str) -> str | None:
+        """Return how soon a person should act on an escalation to `route`."""
+        return self.route_slas.get(route) or self.escalations.sla.get(priority)  # type: ignore[call-overload]  # a Priority literal key
+
+    def link_allowed(self, url: str) -> bool:
+        """Return whether `url`'s domain is on the policy's allowlist (or none is set)."""
+        if self.allowed_domains is None:
+            return True
+        host = _domain(url)
+        return any(
+            host == domain or host.endswith("." + domain)
+            for domain in self.allowed_domains
+        )
+
     def blackout_at(self, now: datetime) -> CompiledBlackout | None:
         """Return the first blackout in force at `now`, if any."""
         for blackout in self.blackouts:
@@ -394,15 +423,24 @@ class Policy:
 
 def _render(rule_id: str, what: str, template: Any, scope: dict[str, Any]) -> str:
     try:
-        return str(template.render(**scope)).strip()
-    except Exception as exc:
-        raise RewriteError(
-            f"the {what} of rule `{rule_id}` failed: {type(exc).__name__}: {exc}"
-        ) from exc
+        return render_sandboxed(template, scope)
+    except RewriteError as exc:
+        raise RewriteError(f"the {what} of rule `{rule_id}` failed: {exc}") from exc
 
 
 class _Failure(str):
     __slots__ = ()
+
+
+def _traced_match(function: RuleFunction, args: tuple[Any, ...]) -> tuple[Any, bool]:
+    """Return a rule's value as the trace shows it, and whether the rule matched."""
+    try:
+        raw = function(*args)
+    except Exception as exc:  # noqa: BLE001 - shown in the trace
+        return _Failure(f"error: {type(exc).__name__}: {exc}"), False
+    if isinstance(raw, int | float | str | bool) or raw is None:
+        return raw, bool(raw)
+    return repr(raw), bool(raw)
 
 
 def _traced(function: RuleFunction, args: tuple[Any, ...]) -> Any:
@@ -545,6 +583,25 @@ def _build_operand_code(
     ]
 
 
+def _domain(text: str) -> str:
+    """Return the lowercase host of a URL or a bare domain (``*.`` and ``www.`` dropped)."""
+    value = text.strip().lower()
+    if "://" in value:
+        value = value.split("://", 1)[1]
+    value = value.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    value = value.rsplit("@", 1)[-1].split(":", 1)[0]
+    value = value.removeprefix("*.").rstrip(".")
+    return value.removeprefix("www.")
+
+
+def _source_dir(files: tuple[str, ...]) -> Path | None:
+    """Return the folder of the policy's own file, when it is one."""
+    if not files:
+        return None
+    path = Path(files[-1])
+    return path.parent if path.is_file() else None
+
+
 def _content_hash(merged: MergedPolicy, thresholds: dict[str, float]) -> str:
     content = {
         "name": merged.document.name,
@@ -564,6 +621,8 @@ def _content_hash(merged: MergedPolicy, thresholds: dict[str, float]) -> str:
         "blackouts": [item.spec.model_dump(mode="json") for item in merged.blackouts],
         "storm": merged.storm.model_dump(mode="json"),
         "escalations": merged.escalations.model_dump(mode="json"),
+        "replies": merged.replies.model_dump(mode="json"),
+        "route_slas": merged.route_slas,
     }
     digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
     return f"sha256:{digest[:16]}"

@@ -35,10 +35,15 @@ from replyguard.policy.schema import (
     EscalationsSpec,
     LexiconChangeSpec,
     LimitSpec,
+    LinksSpec,
     NlpSpec,
     PolicyDocument,
+    QueueSinkSpec,
+    RepliesSpec,
+    RouteSpec,
     RuleSpec,
     StormSpec,
+    WebhookSinkSpec,
 )
 
 __all__ = [
@@ -233,6 +238,8 @@ class MergedPolicy:
     blackouts: tuple[LoadedItem, ...] = ()
     storm: StormSpec = field(default_factory=StormSpec)
     escalations: EscalationsSpec = field(default_factory=EscalationsSpec)
+    replies: RepliesSpec = field(default_factory=RepliesSpec)
+    route_slas: dict[str, str] = field(default_factory=dict)
     problems: tuple[PolicyProblem, ...] = ()
     """Problems found so far (only with ``load_document(..., keep_going=True)``)."""
     complete: bool = True
@@ -425,8 +432,14 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel]:
         return BlackoutSpec
     if loc[:1] == ("storm",):
         return StormSpec
+    if loc[:2] == ("escalations", "sinks") and len(loc) >= 4:
+        return WebhookSinkSpec if loc[3:4] == ("webhook",) else QueueSinkSpec
     if loc[:1] == ("escalations",):
         return EscalationsSpec
+    if loc[:1] == ("replies",):
+        return LinksSpec if loc[1:2] == ("links",) else RepliesSpec
+    if loc[:1] == ("routes",) and len(loc) >= 3:
+        return RouteSpec
     if loc[:1] == ("lexicons",) and len(loc) >= 3:
         return LexiconChangeSpec
     return PolicyDocument
@@ -844,6 +857,8 @@ def _merge(parsed: _Parsed, base: Path, *, stack: tuple[str, ...]) -> MergedPoli
     limits: list[LoadedItem] = []
     blackouts: list[LoadedItem] = []
     storm, escalations = StormSpec(), EscalationsSpec()
+    replies = RepliesSpec()
+    route_slas: dict[str, str] = {}
     files: list[str] = []
     sources: list[str] = []
     for parent in parents:
@@ -861,6 +876,8 @@ def _merge(parsed: _Parsed, base: Path, *, stack: tuple[str, ...]) -> MergedPoli
         limits = _merge_items(limits, list(parent.limits))
         blackouts = _merge_items(blackouts, list(parent.blackouts))
         storm, escalations = parent.storm, parent.escalations
+        replies = parent.replies
+        route_slas.update(parent.route_slas)
         files.extend(f for f in parent.files if f not in files)
         sources.extend(parent.sources)
 
@@ -918,10 +935,23 @@ def _merge(parsed: _Parsed, base: Path, *, stack: tuple[str, ...]) -> MergedPoli
         storm = _merge_fields(storm, document.storm)
     if document.escalations is not None:
         escalations = _merge_fields(escalations, document.escalations)
+    if document.replies is not None:
+        own = document.replies
+        inherited = replies
+        replies = _merge_fields(inherited, own)
+        if own.links is not None and inherited.links is not None:
+            links = _merge_fields(inherited.links, own.links)
+            replies = replies.model_copy(update={"links": links})
     if document.brand is not None:
         brand = _merge_brand(brand, document.brand)
     thresholds.update(document.thresholds)
-    routes.update(document.routes)
+    for route, setting in document.routes.items():
+        if isinstance(setting, RouteSpec):
+            routes[route] = setting.priority
+            if setting.sla is not None:
+                route_slas[route] = setting.sla
+        else:
+            routes[route] = setting
     on_error = document.on_error or on_error
     mode = document.mode or mode
     problems.extend(_lexicon_problems(document, located))
@@ -948,6 +978,8 @@ def _merge(parsed: _Parsed, base: Path, *, stack: tuple[str, ...]) -> MergedPoli
         blackouts=tuple(blackouts),
         storm=storm,
         escalations=escalations,
+        replies=replies,
+        route_slas=route_slas,
         problems=tuple(problems),
         complete=complete,
     )

@@ -25,14 +25,21 @@ from pydantic import (
 )
 
 __all__ = [
+    "DEFAULT_SLA",
     "PRIORITIES",
     "BlackoutSpec",
     "BrandSpec",
     "EscalationsSpec",
     "LimitSpec",
+    "LinksSpec",
     "PolicyDocument",
+    "QueueSinkSpec",
+    "RepliesSpec",
+    "RouteSpec",
     "RuleSpec",
+    "SinkSpec",
     "StormSpec",
+    "WebhookSinkSpec",
     "parse_duration",
     "policy_json_schema",
 ]
@@ -306,6 +313,75 @@ class StormSpec(BaseModel):
     )
 
 
+DEFAULT_SLA: dict[str, str] = {
+    "urgent": "15m",
+    "high": "1h",
+    "normal": "4h",
+    "low": "24h",
+}
+"""The time a person has to act on an escalation, by priority."""
+
+
+class QueueSinkSpec(BaseModel):
+    """An append-only JSONL queue file of escalations (`replyguard queue list`)."""
+
+    model_config = _STRICT
+
+    type: Literal["queue"]
+    path: str = Field(
+        min_length=1,
+        description="The queue file; a relative path is read from the policy's folder.",
+    )
+    fsync: bool = Field(
+        default=True, description="Flush every line to disk before the review returns."
+    )
+    dead_letter: str | None = Field(
+        default=None,
+        description="A JSONL file for escalations that could not be written.",
+    )
+    routes: StrList | None = Field(
+        default=None, description="Only escalations to these routes (default: all)."
+    )
+
+
+class WebhookSinkSpec(BaseModel):
+    """An HTTP webhook that receives every new escalation as JSON (or a Slack message)."""
+
+    model_config = _STRICT
+
+    type: Literal["webhook"]
+    url: str = Field(
+        pattern=r"^(https?://|\$\{)",
+        description="Where to POST; `${NAME}` is read from the environment (secrets).",
+    )
+    format: Literal["json", "slack"] = Field(
+        default="json", description="`slack`: a Slack incoming-webhook message."
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra headers; `${NAME}` is read from the environment.",
+    )
+    timeout: Annotated[float, Field(gt=0.0, le=120.0)] = Field(
+        default=5.0, description="Seconds to wait for the server."
+    )
+    retries: Annotated[int, Field(ge=0, le=20)] = Field(
+        default=3, description="Retries after a failure (timeouts, 429, 5xx)."
+    )
+    dead_letter: str | None = Field(
+        default=None,
+        description="A JSONL file for escalations that could not be delivered.",
+    )
+    send_updates: bool = Field(
+        default=False, description="Also post updates of an open escalation."
+    )
+    routes: StrList | None = Field(
+        default=None, description="Only escalations to these routes (default: all)."
+    )
+
+
+SinkSpec = Annotated[QueueSinkSpec | WebhookSinkSpec, Field(discriminator="type")]
+
+
 class EscalationsSpec(BaseModel):
     """How escalations are grouped, so that a crowd reaches a person once."""
 
@@ -321,6 +397,83 @@ class EscalationsSpec(BaseModel):
     )
     per: Duration = Field(
         default="4h", description="How long one crowd escalation covers its crowd."
+    )
+    sla: dict[Priority, Duration] = Field(
+        default_factory=lambda: dict(DEFAULT_SLA),  # type: ignore[arg-type]  # the keys are priorities
+        description=(
+            "How soon a person should act, by priority (a route's own `sla` wins): "
+            "`{urgent: 15m, high: 1h, normal: 4h, low: 24h}`."
+        ),
+    )
+    sinks: list[SinkSpec] = Field(
+        default_factory=list,
+        description=(
+            "Where escalations are delivered: a JSONL queue file or a webhook "
+            "(`Guard(..., sinks=[...])` adds Python callbacks)."
+        ),
+    )
+
+
+class RouteSpec(BaseModel):
+    """An escalation route (a team): its default priority and how fast it answers."""
+
+    model_config = _STRICT
+
+    priority: Priority = Field(default="normal", description="The default priority.")
+    sla: Duration | None = Field(
+        default=None, description="How soon this team should act (`30m`)."
+    )
+    description: str | None = None
+
+
+class LinksSpec(BaseModel):
+    """Which links a reply may carry."""
+
+    model_config = _STRICT
+
+    allow: StrList | None = Field(
+        default=None,
+        description=(
+            "Domains a reply may link to (their subdomains too). Unset: any domain, "
+            "except links taken from someone else's post in the thread."
+        ),
+    )
+    action: Literal["escalate", "suppress"] = Field(
+        default="escalate", description="What a reply with another link gets."
+    )
+
+
+class RepliesSpec(BaseModel):
+    """Checks on every reply that would go out: length, links, media, rewrites."""
+
+    model_config = _STRICT
+
+    max_length: Annotated[int, Field(ge=1)] | None = Field(
+        default=None,
+        description=(
+            "A limit stricter than the platform's (X 280 weighted, Bluesky 300 "
+            "graphemes, Mastodon 500)."
+        ),
+    )
+    over_length: Literal["truncate", "escalate", "suppress"] = Field(
+        default="truncate",
+        description=(
+            "A reply over the limit: cut at a word boundary (never inside a handle "
+            "or URL), or held."
+        ),
+    )
+    links: LinksSpec | None = Field(
+        default=None, description="Which links a reply may carry."
+    )
+    user_media: Literal["escalate", "suppress"] = Field(
+        default="escalate",
+        description=(
+            "Media built from user content (a name on a jersey) whose text cannot "
+            "be scanned."
+        ),
+    )
+    route: str = Field(
+        default="social-care", description="The team held replies go to."
     )
 
 
@@ -444,9 +597,11 @@ class PolicyDocument(BaseModel):
     disable: StrList = Field(
         default_factory=list, description="Ids of inherited rules to switch off."
     )
-    routes: dict[str, Priority] = Field(
+    routes: dict[str, Priority | RouteSpec] = Field(
         default_factory=dict,
-        description="Escalation routes and their default priority.",
+        description=(
+            "Escalation routes: a default priority, or `{priority, sla, description}`."
+        ),
     )
     lexicons: dict[str, LexiconChangeSpec] = Field(
         default_factory=dict,
@@ -472,6 +627,10 @@ class PolicyDocument(BaseModel):
     blackouts: list[BlackoutSpec] = Field(
         default_factory=list,
         description="Times when every automated reply escalates or is suppressed.",
+    )
+    replies: RepliesSpec | None = Field(
+        default=None,
+        description="Checks on every reply that would go out: length, links, media.",
     )
 
 

@@ -433,20 +433,28 @@ class ReplyMemory:
         """
         Return the reserve (or count) of a crowd's one escalation to `route`.
 
+        Results: the reservation (or count), the escalation that holds it (newest
+        first, at most one), [the add of this ask,] and how many reviews of the crowd
+        asked for a person on this route within the window (this one included).
+
         One per priority: a crowd escalated at `normal` (a second answer refused)
         still reaches the person again when it turns into a `high` storm.
         """
         key = self.escalated_key(thread, route, priority)
+        asks = f"{key}:asks"
         if reserve:
             return [
                 Op(
                     "reserve", (key, member), {"now": now, "window": window, "limit": 1}
                 ),
                 Op("recent", (key,), {"now": now, "window": window, "limit": 1}),
+                Op("add", (asks, member), {"now": now, "ttl": window}),
+                Op("count", (asks,), {"now": now, "window": window}),
             ]
         return [
             Op("count", (key,), {"now": now, "window": window}),
             Op("recent", (key,), {"now": now, "window": window, "limit": 1}),
+            Op("count", (asks,), {"now": now, "window": window}),
         ]
 
 
