@@ -21,3 +21,23 @@ def test_read_a_thread_holds_what_it_should(capsys: pytest.CaptureFixture[str]) 
     assert "activism-to-pr" in blocks["their own words"]  # added by the policy
     assert "no-taking-instructions" in blocks["instructions"]
     assert "action allow" in blocks["a real question"]
+
+
+def test_the_escalation_queue_bot_sends_customers_and_queues_crowds_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    namespace = runpy.run_path(str(EXAMPLES / "escalation_queue_bot.py"))
+    queue = tmp_path / "escalations.jsonl"
+
+    assert 0 == namespace["main"]([str(queue)])
+
+    out = capsys.readouterr().out
+    items = namespace["read_queue"](queue).items
+    # the 2013 protest crowd and the busy hour's pile-on: each with a person once,
+    # every later post of the crowd an update of that one item
+    crowds = {(item.escalation.route, item.escalation.crowd) for item in items}
+    assert {("pr", "1"), ("pr", "bh-019")} <= crowds
+    assert all(item.first.update is False for item in items)
+    assert sum(item.updates for item in items) >= 20
+    assert "SENT to bh-" in out
+    assert f"{queue}: {len(items)} escalation(s) for people" in out

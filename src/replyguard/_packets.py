@@ -216,12 +216,14 @@ def complete_packet(
 ) -> Escalation:
     """Return `escalation` with what a person needs around it: ids, SLA, snapshot."""
     sla = policy.sla_for(escalation.route, escalation.priority)
-    due = at + timedelta(seconds=parse_duration(sla)) if sla else None
+    opened = escalation.opened_at or at
+    due = opened + timedelta(seconds=parse_duration(sla)) if sla else None
     return escalation.model_copy(
         update={
             "escalation_id": escalation.escalation_id or decision_id,
             "decision_id": decision_id,
             "at": at,
+            "opened_at": opened,
             "sla": sla,
             "due": due,
             "policy": policy.name,

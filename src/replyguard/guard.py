@@ -957,7 +957,7 @@ class Guard:
                 update={"occurrences": occurrences}
             )
             return
-        earlier = recent[0][0] if recent else ""
+        earlier, opened = (recent[0][0], recent[0][1]) if recent else ("", at)
         outcome.reasons.append(
             Reason(
                 rule="escalated-once",
@@ -973,6 +973,7 @@ class Guard:
                 "update": True,
                 "escalation_id": earlier,
                 "occurrences": occurrences,
+                "opened_at": datetime.fromtimestamp(float(opened), UTC),
             }
         )
         if outcome.action is Action.ESCALATE:

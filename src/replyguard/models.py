@@ -666,10 +666,12 @@ class Escalation(BaseModel):
     """Posts of this crowd that asked for a person at this route within the window."""
     at: datetime | None = None
     """When the review escalated (the guard's clock)."""
+    opened_at: datetime | None = None
+    """When the escalation was opened: `at`, or for an update the first one's `at`."""
     sla: str | None = None
     """How soon a person should act (``"15m"``, ``"1h"``), from the policy's routes."""
     due: datetime | None = None
-    """`at` plus `sla`."""
+    """`opened_at` plus `sla`: an update does not restart the clock."""
     policy: str = ""
     """The name of the policy that decided."""
     platform: str = "x"

@@ -93,11 +93,24 @@ def drop_emoji(text: object) -> str:
     """
     Remove emoji, skin tones, joiners, flags and keycaps; fold the spaces left behind.
 
+    An emoji that ended a sentence leaves a full stop: ``"We love you 💜 Thanks"``
+    becomes ``"We love you. Thanks"``.
+
     >>> drop_emoji("Thanks 🙏🏽 for waiting 🎉")
-    'Thanks for waiting'
+    'Thanks for waiting.'
     """
     value = _KEYCAP.sub("", _text(text, "drop_emoji"))
-    return _tidy(_EMOJI.sub("", value))
+
+    def drop(match: regex.Match[str]) -> str:
+        # an emoji that ended a sentence leaves a full stop behind
+        before = value[: match.start()].rstrip()
+        after = value[match.end() :].lstrip()
+        ends_clause = not after or after[0].isupper()
+        if before and before[-1].isalnum() and ends_clause:
+            return ". " if after else "."
+        return " "
+
+    return _tidy(_EMOJI.sub(drop, value))
 
 
 def remove_phrase(text: object, phrase: object) -> str:

@@ -153,14 +153,25 @@ def test_an_error_escalation_is_a_full_packet_too(tmp_path: Path) -> None:
 
 def test_a_crowd_is_delivered_once_then_updated(tmp_path: Path) -> None:
     seen: list[Escalation] = []
-    guard = _guard(tmp_path, store="memory://", sinks=[seen.append])
+    now = [AT]
+    path = tmp_path / "policy.yaml"
+    path.write_text(POLICY)
+    guard = Guard.from_file(
+        path, clock=lambda: now[0], store="memory://", sinks=[seen.append]
+    )
 
-    decisions = [guard.review("Hi", _crowd(f"p{i}", f"@u{i}")) for i in range(5)]
+    decisions = []
+    for i in range(5):
+        now[0] = AT + timedelta(minutes=i)
+        decisions.append(guard.review("Hi", _crowd(f"p{i}", f"@u{i}")))
 
     assert [Action.ESCALATE] + [Action.SUPPRESS] * 4 == [d.action for d in decisions]
     assert [False, True, True, True, True] == [e.update for e in seen]
     assert {decisions[0].decision_id} == {e.escalation_id for e in seen}
     assert [1, 2, 3, 4, 5] == [e.occurrences for e in seen]
+    # an update does not restart the SLA clock
+    assert {AT} == {e.opened_at for e in seen}
+    assert {AT + timedelta(minutes=30)} == {e.due for e in seen}
 
 
 def test_dry_runs_and_explain_deliver_nothing(tmp_path: Path) -> None:

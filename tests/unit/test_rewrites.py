@@ -78,10 +78,15 @@ def test_strip_exclamations(text: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Thanks 🙏🏽 for waiting 🎉", "Thanks for waiting"),
+        ("Thanks 🙏🏽 for waiting 🎉", "Thanks for waiting."),
         ("Family 👨\u200d👩\u200d👧 day", "Family day"),
         ("Flags 🇺🇸🇫🇷 and keycap 1️⃣ gone", "Flags and keycap gone"),
         ("Hearts ❤️ too", "Hearts too"),
+        (
+            "We love you too 😭💜 Thanks for playing",
+            "We love you too. Thanks for playing",
+        ),
+        ("Hi! 👋 Sure", "Hi! Sure"),
         ("plain text, 100% kept", "plain text, 100% kept"),
     ],
 )
