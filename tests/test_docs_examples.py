@@ -13,9 +13,11 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 PAGES = [
     "concepts.md",
     "errors.md",
+    "escalations.md",
     "getting-started.md",
     "index.md",
     "lexicons.md",
+    "rewrites.md",
     "signals.md",
     "state-and-deployment.md",
     "threads.md",

@@ -350,11 +350,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
         ]
         out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
     else:
-        out.write(format_queue(items) + ("\n" if items else ""))
-        if not items:
-            out.write(
-                "no escalations" + (f" to {args.route}" if args.route else "") + "\n"
-            )
+        out.write(format_queue(items, route=args.route) + "\n")
     for problem in read.problems:
         sys.stderr.write(f"replyguard: skipped {problem}\n")
     return EXIT_OK

@@ -952,6 +952,14 @@ class Guard:
             allowed = int(first) == 0
             asks = int(asks) + 1  # this review, which a dry run does not count
         occurrences = max(int(asks), 1)
+        if occurrences > 1:
+            escalation = escalation.model_copy(
+                update={
+                    "summary": f"{escalation.summary} {occurrences} posts of this "
+                    f"crowd asked for {escalation.route} within "
+                    f"{policy.escalations.per}."
+                }
+            )
         if allowed:
             outcome.escalation = escalation.model_copy(
                 update={"occurrences": occurrences}

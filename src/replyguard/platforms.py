@@ -118,6 +118,8 @@ class _TwitterText:
     """Matches at every position where the emoji regex could match (a superset)."""
     heavy: re.Pattern[str] | None
     """One code point of weight 2; None when the config is not the v3 one assumed."""
+    longest_emoji: int
+    """The most code points an emoji entity spans."""
 
 
 def _class(code_points: set[int] | list[tuple[int, int]]) -> str:
@@ -171,8 +173,10 @@ def _twitter_text() -> _TwitterText:
     firsts: set[int] = set()
     ascii_firsts: set[int] = set()
     ascii_seconds: set[int] = set()
+    longest = 1
     for entry in emoji_module.emoji_list:
         points = [int(p, 16) for p in str(entry.codepoint).split()]
+        longest = max(longest, len(points))
         if len(points) < 2:
             continue
         if points[0] < 0x80:
@@ -197,7 +201,7 @@ def _twitter_text() -> _TwitterText:
         and all(int(r["weight"]) == 100 for r in options["ranges"])
     )
     heavy = re.compile(f"[^{_class(light)}]") if assumed else None
-    return _TwitterText(parse_length, urls, emoji_at, may_start, heavy)
+    return _TwitterText(parse_length, urls, emoji_at, may_start, heavy, longest)
 
 
 def _x_normalize(text: str) -> str:
@@ -214,6 +218,34 @@ def _x_plain(heavy: re.Pattern[str], part: str) -> int:
     return len(part) + len(heavy.findall(part))
 
 
+_LONG_DOTTED = re.compile(r"[^\s.]*(?:\.+[^\s.]+){16,}\.*")
+"""A run of more than 16 dotted labels: twitter-text's URL pattern backtracks on it
+(a 2 KB run takes seconds). No real domain looks like that."""
+
+
+def _defused(text: str, bound: Callable[[str], int]) -> tuple[str, int]:
+    """
+    Return `text` with each long dotted run replaced by a space, and what they count.
+
+    A run counts `bound(run)`, an upper bound of what the platform would count for
+    it: a reply made of such runs may be cut or held when it would just fit, never
+    sent over the limit.
+    """
+    extra = 0
+
+    def swap(match: re.Match[str]) -> str:
+        nonlocal extra
+        extra += bound(match.group()) - 1  # the space left in its place counts 1
+        return " "
+
+    return _LONG_DOTTED.sub(swap, text), extra
+
+
+def _x_run_bound(run: str) -> int:
+    # every code point weighs at most 2; every URL in it holds a "." and counts 23
+    return 2 * len(run) + URL_LENGTH * run.count(".")
+
+
 def _x_weight(text: str) -> int:
     """
     Return ``parse_tweet(text).weightedLength``, computed faster but the same way.
@@ -225,6 +257,9 @@ def _x_weight(text: str) -> int:
     entities are the same as its ``finditer``, but the emoji regex is only tried where
     a match can start (`emoji_may_start`), not at every position.
     """
+    if text.count(".") > 16 and _LONG_DOTTED.search(text):
+        defused, extra = _defused(text, _x_run_bound)
+        return _x_weight(defused) + extra
     tt = _twitter_text()
     heavy = tt.heavy
     if heavy is None:  # an unexpected config: no shortcut is proven
@@ -261,14 +296,33 @@ def _x_weight(text: str) -> int:
     return weight + _x_plain(heavy, text[index:])
 
 
+_INNER_DOT = re.compile(r"(?<=\S)\.(?=\S)")
+
+
 def _x_fits(text: str, limit: int) -> bool:
     normal = _x_normalize(text)
     # Safe: a unit weighs at most 2 per code point, except a URL (23), and every URL
     # entity holds a "." of its own.
     if 2 * len(normal) + URL_LENGTH * normal.count(".") <= limit:
         return True
+    # Safe and tighter (most replies with a link or a full stop): the code points'
+    # own weights, plus 23 per "." between two non-spaces (a URL holds one of its
+    # own: its domain's), plus 1 per © or ® (weight 1 alone, 2 as an emoji).
+    heavy = _twitter_text().heavy
+    if heavy is not None and (
+        _x_plain(heavy, normal)
+        + URL_LENGTH * len(_INNER_DOT.findall(normal))
+        + normal.count("\u00a9")
+        + normal.count("\u00ae")
+        <= limit
+    ):
+        return True
     # Safe: a space is never part of a URL or an emoji entity, and weighs 1.
     if normal.count(" ") > limit:
+        return False
+    # Safe: without a "." there is no URL, and every other unit weighs at least 1 for
+    # at most `longest_emoji` code points.
+    if "." not in normal and len(normal) > limit * _twitter_text().longest_emoji:
         return False
     return _x_weight(normal) <= limit
 
@@ -317,6 +371,9 @@ def _mastodon_length(text: str) -> int:
     """
     if not text.strip():
         return 0
+    if text.count(".") > 16 and _LONG_DOTTED.search(text):
+        defused, extra = _defused(text, lambda run: max(len(run), URL_LENGTH))
+        return _mastodon_length(defused) + extra
     entities: list[tuple[int, int, int]] = []  # start, end, counted length
     if "://" in text:
         entities.extend(
@@ -403,11 +460,21 @@ def fits(text: str, platform: str, *, limit: int | None = None) -> bool:
 # -- truncating -----------------------------------------------------------------------
 
 _TOKEN = re.compile(r"\S+")
-_URL_LIKE = re.compile(r"://|(?:[\w-]+\.)+[a-z]{2,}(?:[/:?#]|$)", re.IGNORECASE)
+_DOMAIN_END = re.compile(r"(?<=[\w-])\.[a-z]{2,}(?:[/:?#]|$)", re.IGNORECASE)
+r"""The end of a domain name (``bank.com``, ``bank.com/x``): linear, unlike ``(\w+\.)+``."""
 _WORD_TAIL = ",;:.-\u2013\u2014\u2026"
 """Stripped from the end of the last word kept: commas, colons, dashes, dots."""
 _URL_TAIL = ",;:.!?"
 """Stripped from the end of a URL token kept: none of them can end a link."""
+
+
+def _url_like(token: str) -> bool:
+    """Whether a token holds a URL: a ``://``, or a domain name (with a path or not)."""
+    if "://" in token:
+        return True
+    if token.lstrip("([{<\"'").startswith(("@", "#")):  # a handle, remote or not
+        return False
+    return "." in token and _DOMAIN_END.search(token) is not None
 
 
 def _candidates(text: str, most: int) -> list[tuple[int, str]]:
@@ -421,7 +488,7 @@ def _candidates(text: str, most: int) -> list[tuple[int, str]]:
     cuts: list[tuple[int, str]] = []
     for token in islice(_TOKEN.finditer(text), most):
         start, word = token.start(), token.group()
-        is_url = _URL_LIKE.search(word) is not None
+        is_url = _url_like(word)
         kept = word.rstrip(_URL_TAIL if is_url else _WORD_TAIL)
         if not kept:
             continue

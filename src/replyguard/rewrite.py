@@ -56,7 +56,8 @@ _EMOJI = regex.compile(
 )
 _KEYCAP = regex.compile(r"[0-9#*]\ufe0f?\u20e3")
 _EXCLAIM = re.compile(r"[!¡]+\??|\?!+|‼|❗|❕")
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
+_SENTENCE = re.compile(r".+?(?:[.!?]+(?=\s|$)|\n|$)", re.DOTALL)
+"""A sentence ends at `.`, `!` or `?` before a space or the end (not inside a URL)."""
 _HANDLE = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{1,30}(?:@[\w.-]+\.\w+)?")
 _NAME_WORD = regex.compile(r"^\p{L}[\p{L}'\u2019-]{0,19}$")
 _HANDLE_SPLIT = re.compile(r"(?<=[a-z])(?=[A-Z])|[_.\-\d]+")

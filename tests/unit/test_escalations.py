@@ -100,6 +100,8 @@ def test_the_sla_comes_from_the_route_or_the_priority(tmp_path: Path) -> None:
 
     care = guard.review("Hi", _crowd("p1", "@ann", "@Acme help me please"))
 
+    # one priority set, the others keep their defaults
+    assert "1h" == guard.policy.sla_for("other", "high")
     assert ("care", "low", "2d") == (
         care.escalation.route,  # type: ignore[union-attr]
         care.escalation.priority,  # type: ignore[union-attr]
@@ -169,6 +171,7 @@ def test_a_crowd_is_delivered_once_then_updated(tmp_path: Path) -> None:
     assert [False, True, True, True, True] == [e.update for e in seen]
     assert {decisions[0].decision_id} == {e.escalation_id for e in seen}
     assert [1, 2, 3, 4, 5] == [e.occurrences for e in seen]
+    assert "5 posts of this crowd asked for pr within 4h." in seen[-1].summary
     # an update does not restart the SLA clock
     assert {AT} == {e.opened_at for e in seen}
     assert {AT + timedelta(minutes=30)} == {e.due for e in seen}

@@ -106,6 +106,12 @@ def test_dm_invite_replaces_every_public_ask_with_one_invitation() -> None:
     assert "account number" not in result
 
 
+def test_dm_invite_leaves_links_whole() -> None:
+    text = "See www.help.example.com/cards. Reply with your card number! Thanks."
+
+    assert f"See www.help.example.com/cards. {DM_INVITATION} Thanks." == dm_invite(text)
+
+
 def test_dm_invite_keeps_asks_already_routed_to_a_dm_and_text_without_asks() -> None:
     routed = "Please DM us your account number and we'll check."
     plain = "Sorry about the delay, your parcel ships today."

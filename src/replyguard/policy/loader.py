@@ -934,7 +934,13 @@ def _merge(parsed: _Parsed, base: Path, *, stack: tuple[str, ...]) -> MergedPoli
     if document.storm is not None:
         storm = _merge_fields(storm, document.storm)
     if document.escalations is not None:
+        inherited_sla = escalations.sla
         escalations = _merge_fields(escalations, document.escalations)
+        if "sla" in document.escalations.model_fields_set:
+            # one priority set here keeps the others inherited (or the defaults)
+            escalations = escalations.model_copy(
+                update={"sla": {**inherited_sla, **document.escalations.sla}}
+            )
     if document.replies is not None:
         own = document.replies
         inherited = replies

@@ -367,6 +367,14 @@ class WebhookSinkSpec(BaseModel):
     retries: Annotated[int, Field(ge=0, le=20)] = Field(
         default=3, description="Retries after a failure (timeouts, 429, 5xx)."
     )
+    backoff: Annotated[float, Field(ge=0.0, le=60.0)] = Field(
+        default=0.5,
+        description="Seconds before the first retry; doubled for each next one.",
+    )
+    max_queue: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
+        default=1000,
+        description="Escalations waiting to be posted; more go to the dead letter.",
+    )
     dead_letter: str | None = Field(
         default=None,
         description="A JSONL file for escalations that could not be delivered.",
