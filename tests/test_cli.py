@@ -454,3 +454,17 @@ def test_demo_explain_marks_the_evidence_of_each_event(capsys):
     assert "evidence in post 1 by @chalk_walker:" in out
     assert "[[foreclosures]]" in out
     assert "tone.activism: activism:foreclosures" in out
+
+
+def test_demo_writes_its_escalations_to_a_queue_file(tmp_path, capsys):
+    queue = tmp_path / "escalations.jsonl"
+    queue.write_text("an older run\n")
+
+    assert 0 == main(["demo", "--queue", str(queue)])
+    out = capsys.readouterr().out
+
+    assert f"Escalations for people: 1 in {queue}" in out
+    assert 0 == main(["queue", "list", str(queue)])
+    listing = capsys.readouterr().out
+    assert "[HIGH] pr" in listing
+    assert "updates)" in listing

@@ -59,12 +59,17 @@ def _read_json(path: str) -> Any:
         ) from None
 
 
-def _guard(policy: str | None, clock: Any = None, store: str | None = None) -> Any:
+def _guard(
+    policy: str | None,
+    clock: Any = None,
+    store: str | None = None,
+    sinks: list[Any] | None = None,
+) -> Any:
     from replyguard.guard import Guard  # noqa: PLC0415 - keep `--help` fast
 
     if policy:
-        return Guard.from_file(policy, clock=clock, store=store)
-    return Guard.default(clock=clock, store=store)
+        return Guard.from_file(policy, clock=clock, store=store, sinks=sinks)
+    return Guard.default(clock=clock, store=store, sinks=sinks)
 
 
 def _at(text: str, where: str) -> datetime:
@@ -485,7 +490,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Replay a reply storm through a policy, post by post, with a store."""
     # the guard's clock follows the stream: each event is reviewed at its own time
     now: list[datetime] = [datetime.now(UTC)]
-    guard = _guard(args.policy, clock=lambda: now[0], store="memory://")
+    sinks = []
+    if args.queue:
+        from replyguard.sinks import QueueFileSink  # noqa: PLC0415 - demo only
+
+        Path(args.queue).unlink(missing_ok=True)  # this run's escalations only
+        sinks.append(QueueFileSink(args.queue, fsync=False))
+    guard = _guard(args.policy, clock=lambda: now[0], store="memory://", sinks=sinks)
     out = _out()
     counts: Counter[str] = Counter()
     naive: Counter[str] = Counter()
@@ -558,6 +569,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
             _print_signals(decision, thread_from(event["thread"]), out)
         out.write("\n")
+    guard.close()
     if args.json:
         out.write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
         return EXIT_OK
@@ -571,6 +583,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"escalated {counts['escalate']}, suppressed {counts['suppress']}.\n"
     )
     _crowd_summary(crowds, out)
+    if args.queue:
+        from replyguard.sinks import read_queue  # noqa: PLC0415 - demo only
+
+        items = read_queue(args.queue).items
+        out.write(
+            f"Escalations for people: {len(items)} in {args.queue} "
+            f"(updates folded in); read them with `replyguard queue list {args.queue}`.\n"
+        )
     return EXIT_OK
 
 
@@ -722,6 +742,11 @@ def _parser() -> argparse.ArgumentParser:
         "--stream", help="another stream file (JSON Lines of at/thread/reply)"
     )
     demo.add_argument("--json", action="store_true", help="print the decisions as JSON")
+    demo.add_argument(
+        "--queue",
+        metavar="FILE",
+        help="also write the escalations to this JSONL queue file (replaced)",
+    )
     demo.add_argument(
         "--explain",
         action="store_true",
