@@ -322,6 +322,211 @@ def cmd_review(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_test(args: argparse.Namespace) -> int:
+    """Run policy case files; print failures, rule coverage; exit 1 on a failure."""
+    from replyguard.policy.compiled import Policy  # noqa: PLC0415
+    from replyguard.testing.cases import (  # noqa: PLC0415
+        Coverage,
+        find_case_files,
+        junit_xml,
+        load_case_file,
+        run_cases,
+    )
+
+    paths = args.paths or (["policies"] if Path("policies").is_dir() else [])
+    if not paths:
+        raise _UserError("name case files or folders (no ./policies folder here)")
+    try:
+        files = [load_case_file(path) for path in find_case_files(paths)]
+    except InvalidInput as exc:
+        raise _UserError("\n".join(exc.problems)) from None
+    if not files:
+        raise _UserError(f"no case files (*.cases.yaml) under {', '.join(paths)}")
+    out = _out()
+    policies: dict[str, Policy] = {}
+    coverages: dict[str, Coverage] = {}
+    suites = []
+    failed = total = 0
+    for case_file in files:
+        source = case_file.policy_source
+        if source not in policies:
+            policies[source] = Policy.from_file(source)
+            coverages[source] = Coverage.for_policy(policies[source])
+        policy = policies[source]
+        results, coverage = run_cases(policy, case_file.cases)
+        for result in results:
+            coverages[source].add(result)
+        suites.append((str(case_file.path), results))
+        out.write(
+            f"{case_file.path}  (policy {policy.name} {policy.version}, "
+            f"{len(results)} cases)\n"
+        )
+        for result in results:
+            total += 1
+            if result.ok:
+                if args.verbose:
+                    out.write(f"  ok    {result.case.name}\n")
+                continue
+            failed += 1
+            _print_case_failure(result, out, trace=not args.no_trace)
+    for source, coverage in coverages.items():
+        _print_coverage(policies[source], coverage, out, verbose=args.verbose)
+    out.write(
+        f"\n{total} case(s), {failed} failed"
+        + (f"; JUnit report: {args.junit}" if args.junit else "")
+        + "\n"
+    )
+    if args.junit:
+        Path(args.junit).write_text(junit_xml(suites), encoding="utf-8")
+    if failed:
+        return EXIT_FINDINGS
+    if args.min_coverage is not None and any(
+        c.percent() < args.min_coverage for c in coverages.values()
+    ):
+        out.write(f"rule coverage is under {args.min_coverage:g}%\n")
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _print_case_failure(result: Any, out: TextIO, *, trace: bool) -> None:
+    case = result.case
+    out.write(f"  FAIL  {case.name}  ({case.file}:{case.line})\n")
+    out.writelines(f"        {failure}\n" for failure in result.failures)
+    expected, actual = result.expected_and_actual()
+    out.write("        expected:\n")
+    out.writelines(
+        f"          {'-' if actual.get(k) != v else ' '} {k}: {json.dumps(v)}\n"
+        for k, v in expected.items()
+    )
+    out.write("        actual:\n")
+    out.writelines(
+        f"          {'+' if expected.get(k) != v else ' '} {k}: {json.dumps(v)}\n"
+        for k, v in actual.items()
+    )
+    if trace and result.trace:
+        out.write(
+            "        trace (rules that matched, and the operands of failed expectations):\n"
+        )
+        wanted = set(case.expect.rules) | set(case.expect.not_rules)
+        for event in result.trace:
+            if event.op == "match" or (
+                event.rule in wanted and event.op in ("eval", "fail")
+            ):
+                shown = " ".join((event.expr or "").split())
+                if len(shown) > 70:
+                    shown = shown[:67] + "..."
+                value = "" if event.value is None else json.dumps(event.value)
+                indent = "            " if event.op == "eval" else "          "
+                out.write(f"{indent}{event.op:<5} {event.rule}  {shown}  => {value}\n")
+
+
+def _print_coverage(policy: Any, coverage: Any, out: TextIO, *, verbose: bool) -> None:
+    fired = len(coverage.rules) - len(coverage.unfired)
+    out.write(
+        f"\ncoverage of policy {policy.name}: {fired}/{len(coverage.rules)} rules fired "
+        f"({coverage.percent():.0f}%)\n"
+    )
+    if coverage.unfired:
+        out.write(f"  never fired:  {', '.join(coverage.unfired)}\n")
+    if coverage.never_false:
+        out.write(f"  never false:  {', '.join(coverage.never_false)}\n")
+    stuck = coverage.operands_stuck()
+    if stuck and verbose:
+        out.write("  conditions that never changed value over the cases:\n")
+        out.writelines(
+            f"    {rule}: {' '.join(expr.split())}  (always {str(value).lower()})\n"
+            for rule, expr, value in stuck
+        )
+    elif stuck:
+        out.write(
+            f"  {len(stuck)} condition operand(s) never changed value (--verbose lists them)\n"
+        )
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """Replay a stream through two policies; print every decision that changes."""
+    from replyguard.policy.compiled import Policy  # noqa: PLC0415
+    from replyguard.testing.shadow import diff_stream, read_stream  # noqa: PLC0415
+
+    old, new = Policy.from_file(args.old), Policy.from_file(args.new)
+    try:
+        report = diff_stream(old, new, read_stream(args.stream))
+    except InvalidInput as exc:
+        raise _UserError("\n".join(exc.problems)) from None
+    out = _out()
+    if args.json:
+        payload = {
+            "events": report.events,
+            "changed": len(report.changes),
+            "old": {
+                "policy": old.ref.model_dump(),
+                "actions": dict(report.old_actions),
+            },
+            "new": {
+                "policy": new.ref.model_dump(),
+                "actions": dict(report.new_actions),
+            },
+            "by_rule": dict(report.by_rule()),
+            "changes": [
+                {
+                    "line": c.line,
+                    "target": c.target,
+                    "author": c.author,
+                    "old": {
+                        "action": c.old.action.value,
+                        "rules": list(c.old.rules),
+                        "text": c.old.text,
+                    },
+                    "new": {
+                        "action": c.new.action.value,
+                        "rules": list(c.new.rules),
+                        "text": c.new.text,
+                    },
+                }
+                for c in report.changes
+            ],
+        }
+        out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        return EXIT_FINDINGS if report.changes else EXIT_OK
+    out.write(
+        f"{args.stream}: {report.events} events; {len(report.changes)} decision(s) "
+        f"change from {old.name} {old.version} ({old.hash}) to {new.name} "
+        f"{new.version} ({new.hash})\n"
+    )
+
+    def actions(counts: Any) -> str:
+        return ", ".join(
+            f"{a} {counts.get(a, 0)}"
+            for a in ("allow", "rewrite", "escalate", "suppress")
+        )
+
+    out.write(
+        f"  old: {actions(report.old_actions)}\n  new: {actions(report.new_actions)}\n"
+    )
+    if report.changes:
+        out.write(
+            "\nby rule (+ fires only with the new policy, - only with the old):\n"
+        )
+        out.writelines(f"  {rule:<48} {n:>5}\n" for rule, n in report.by_rule())
+        out.write("\nby decision:\n")
+        out.writelines(f"  {what:<48} {n:>5}\n" for what, n in report.transitions())
+        out.write("\nchanges:\n")
+        shown = report.changes if args.limit is None else report.changes[: args.limit]
+        for change in shown:
+            rules = " ".join(
+                [*(f"+{r}" for r in change.added), *(f"-{r}" for r in change.removed)]
+            )
+            out.write(
+                f"  line {change.line:<5} post {change.target} by {change.author}: "
+                f"{change.old.action.value} -> {change.new.action.value}  {rules}\n"
+            )
+            if change.old.text != change.new.text and change.new.text is not None:
+                out.write(_field("now sends:", change.new.text, indent=12) + "\n")
+        if len(shown) < len(report.changes):
+            out.write(f"  ... {len(report.changes) - len(shown)} more (--limit)\n")
+    return EXIT_FINDINGS if report.changes else EXIT_OK
+
+
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)
     return EXIT_USAGE
@@ -718,6 +923,52 @@ def _parser() -> argparse.ArgumentParser:
     )
     queue_list.set_defaults(func=cmd_queue)
     queue.set_defaults(func=lambda _args: _usage(queue))
+
+    test = sub.add_parser(
+        "test", help="run policy case files (*.cases.yaml); print failures and coverage"
+    )
+    test.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="case files, folders, or policy files (their cases/NAME/ folder); "
+        "default: ./policies",
+    )
+    test.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
+    test.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="list passing cases and stuck conditions",
+    )
+    test.add_argument(
+        "--no-trace", action="store_true", help="no explain trace under a failure"
+    )
+    test.add_argument(
+        "--min-coverage",
+        type=float,
+        metavar="PERCENT",
+        help="exit 1 when a policy's rule coverage is below this",
+    )
+    test.set_defaults(func=cmd_test)
+
+    diff = sub.add_parser(
+        "diff",
+        help="replay a recorded stream through two policies; show decisions that change",
+    )
+    diff.add_argument("stream", help="JSON Lines of {at, thread, reply} events")
+    diff.add_argument(
+        "--old", required=True, help="the policy in force (path or replyguard:NAME)"
+    )
+    diff.add_argument("--new", required=True, help="the candidate policy")
+    diff.add_argument("--json", action="store_true", help="print the report as JSON")
+    diff.add_argument(
+        "--limit",
+        type=int,
+        default=50,
+        help="changes listed (default 50; the counts are whole)",
+    )
+    diff.set_defaults(func=cmd_diff)
 
     lint = sub.add_parser("lint", help="check policy files; exit 1 on any problem")
     lint.add_argument("policies", nargs="+", metavar="POLICY")
