@@ -611,14 +611,20 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    """Load every policy and report all problems; exit 1 when any has one."""
+    """
+    Load every policy and report all problems, then its lint warnings.
+
+    Exit 1 when a policy has an error (or a warning, with ``--strict``).
+    """
     from replyguard.policy.compiled import Policy  # noqa: PLC0415
+    from replyguard.policy.lint import lint_policy  # noqa: PLC0415
 
     out = _out()
-    failed = 0
+    failed = warned = 0
     for path in args.policies:
         try:
             policy = Policy.from_file(path)
+            warnings = [] if args.no_warnings else lint_policy(path)
         except PolicyError as exc:
             failed += 1
             for problem in exc.problems:
@@ -628,11 +634,17 @@ def cmd_lint(args: argparse.Namespace) -> int:
             failed += 1
             out.write(f"{path}: {exc}\n")
             continue
+        for problem in warnings:
+            out.write(problem.format() + "\n")
+        warned += bool(warnings)
+        note = f", {len(warnings)} warning(s)" if warnings else ""
         out.write(
             f"ok: {path}: policy `{policy.name}` {policy.version}, "
-            f"{len(policy.rules)} rules, {policy.hash}\n"
+            f"{len(policy.rules)} rules, {policy.hash}{note}\n"
         )
-    return EXIT_FINDINGS if failed else EXIT_OK
+    if failed or (args.strict and warned):
+        return EXIT_FINDINGS
+    return EXIT_OK
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -970,8 +982,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     diff.set_defaults(func=cmd_diff)
 
-    lint = sub.add_parser("lint", help="check policy files; exit 1 on any problem")
+    lint = sub.add_parser(
+        "lint",
+        help="check policy files: errors, then warnings (lint.*); exit 1 on an error",
+        description="Load each policy (errors: it cannot load), then report its lint "
+        "warnings: shadowed rules, unreachable conditions, thresholds out of range, "
+        "terms that block the brand's own name, rules without a description... "
+        "(docs/policies/lint.md).",
+    )
     lint.add_argument("policies", nargs="+", metavar="POLICY")
+    lint.add_argument(
+        "--strict", action="store_true", help="exit 1 on a warning too (for CI)"
+    )
+    lint.add_argument(
+        "--no-warnings", action="store_true", help="report load errors only"
+    )
     lint.set_defaults(func=cmd_lint)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of the policy format")

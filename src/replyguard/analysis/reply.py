@@ -247,6 +247,7 @@ def _echoes(
         found = ctx.read(words)
         bad = max(
             lexicon_score(found, "hostility", "slurs")[0],
+            lexicon_score(found, "threat")[0],
             found.score("slurs"),
         )
         # run-together words ("@hitlerdidnothingwrong"): look for the compact forms
