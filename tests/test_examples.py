@@ -41,3 +41,22 @@ def test_the_escalation_queue_bot_sends_customers_and_queues_crowds_once(
     assert sum(item.updates for item in items) >= 20
     assert "SENT to bh-" in out
     assert f"{queue}: {len(items)} escalation(s) for people" in out
+
+
+def test_the_policy_tests_example_runs_under_pytest() -> None:
+    import subprocess  # noqa: PLC0415 - only this test runs a process
+    import sys  # noqa: PLC0415
+
+    folder = EXAMPLES / "policy_tests"
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+    # 5 tests in the module and 2 cases of its case file, collected by the plugin
+    assert 0 == result.returncode, result.stdout + result.stderr
+    assert "7 passed" in result.stdout

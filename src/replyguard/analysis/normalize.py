@@ -25,8 +25,9 @@ pasted text, "sooooo"). `normalize` undoes them, in this order:
 6. ``spaced``: single letters separated by one space, dot or dash are joined (four
    letters or more, or three when the joined word is in the vocabulary).
 7. ``elongation``: a run of three or more identical letters becomes two (``sooooo`` ->
-   ``soo``) and its span is recorded, because elongation is itself a signal. Runs of
-   punctuation and digits stay (other analyzers read ``!!!``).
+   ``soo``), or one when that makes a vocabulary word the two-letter form is not
+   (``fuuuck`` -> ``fuck``); its span is recorded, because elongation is itself a
+   signal. Runs of punctuation and digits stay (other analyzers read ``!!!``).
 
 Steps 5 to 7 leave URLs, e-mail addresses and handles alone (``www.x.co``,
 ``@sooo_happy``).
@@ -506,9 +507,40 @@ def _normalize(original: str, vocabulary: frozenset[str]) -> Normalized:
             elongations.append(
                 offsets.source(start, end) if offsets is not None else (start, end)
             )
-            edits.append((start + 1, end, char))
+            # the letter kept maps to the whole run (evidence spans cover it)
+            one = _one_letter_word(text, start, end, vocabulary)
+            edits.append((start if one else start + 1, end, char))
     apply("elongation", edits)
     return Normalized(original, text, tuple(changes), tuple(elongations), offsets)
+
+
+_WORD_AROUND = re.compile(r"[^\W\d_]+")
+
+
+def _one_letter_word(
+    text: str, start: int, end: int, vocabulary: frozenset[str]
+) -> bool:
+    """
+    Return whether the elongated run at ``[start, end)`` stands for one letter.
+
+    ``fuuuck`` -> ``fuck``, ``yooou`` -> ``you``: the word with the run made one letter
+    is in the vocabulary, and with two it is not (``sooo`` -> ``soo`` stays: ``so`` is
+    no word the analyzers look for; the vocabulary holds no word under three letters,
+    so ``gggo to hell`` is still missed).
+    """
+    if not vocabulary:
+        return False
+    left = start
+    while left > 0 and _WORD_AROUND.match(text, left - 1, left):
+        left -= 1
+    right = end
+    while right < len(text) and _WORD_AROUND.match(text, right, right + 1):
+        right += 1
+    head, tail, char = text[left:start], text[end:right], text[start]
+    squeeze = _RUN3.sub(lambda m: m.group(1) * 2, tail)
+    one = (head + char + squeeze).lower()
+    two = (head + char * 2 + squeeze).lower()
+    return one in vocabulary and two not in vocabulary
 
 
 def _splice(text: str, edits: list[_Edit]) -> str:
