@@ -456,3 +456,20 @@ def test_a_stream_out_of_order_is_refused_with_its_line(tmp_path: Path) -> None:
         InvalidInput, match=r"stream.jsonl:2: `at` .* is before the line above"
     ):
         list(read_stream(stream))
+
+
+def test_the_plugin_imports_nothing_heavy() -> None:
+    import subprocess  # noqa: PLC0415 - a fresh interpreter sees what an import loads
+    import sys  # noqa: PLC0415
+
+    code = (
+        "import sys, replyguard.testing.pytest_plugin\n"
+        "heavy = [m for m in ('spacy', 'jinja2', 'hypothesis', 'redis', 'rapidfuzz',"
+        " 'replyguard.guard', 'replyguard.analysis') if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+
+    assert "[]" == result.stdout.strip()
