@@ -468,7 +468,7 @@ def test_the_plugin_imports_nothing_heavy() -> None:
         " 'replyguard.guard', 'replyguard.analysis') if m in sys.modules]\n"
         "print(heavy)\n"
     )
-    result = subprocess.run(  # noqa: S603 - our own interpreter
+    result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
 
