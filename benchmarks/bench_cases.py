@@ -26,16 +26,13 @@ import time
 from importlib import resources
 from pathlib import Path
 
+from _stats import p95  # benchmarks/_stats.py
+
 from replyguard.policy import Policy
 from replyguard.testing.cases import find_case_files, load_case_file, run_case
 from replyguard.testing.shadow import diff_stream, read_stream
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
 def main(argv: list[str] | None = None) -> int:

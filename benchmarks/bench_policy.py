@@ -16,16 +16,16 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import math
 import platform
 import re
-import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from _stats import fmt, p50, p95  # benchmarks/_stats.py
 
 import replyguard
 
@@ -421,23 +421,6 @@ def sample(
         if end > deadline and len(times) >= min_n:
             break
     return times
-
-
-def p50(values: Sequence[float]) -> float:
-    return float(statistics.median(values))
-
-
-def p95(values: Sequence[float]) -> float:
-    ordered = sorted(values)
-    return float(ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)])
-
-
-def fmt(ns: float) -> str:
-    if ns < 1_000_000:
-        return f"{ns / 1_000:.1f} µs"
-    if ns < 1_000_000_000:
-        return f"{ns / 1_000_000:.2f} ms"
-    return f"{ns / 1_000_000_000:.2f} s"
 
 
 @dataclass

@@ -20,9 +20,7 @@ single calls after a warm-up; p50 is the median, p95 the nearest-rank 95th perce
 from __future__ import annotations
 
 import argparse
-import math
 import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -31,6 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from _stats import p50, p95  # benchmarks/_stats.py
+
 import replyguard
 from replyguard import Guard, Reply
 from replyguard._inputs import thread_from
@@ -38,15 +38,6 @@ from replyguard._output import check_output
 from replyguard.sinks import QueueFileSink
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-def p50(values: Sequence[float]) -> float:
-    return float(statistics.median(values))
-
-
-def p95(values: Sequence[float]) -> float:
-    ordered = sorted(values)
-    return float(ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)])
 
 
 def timed(call: Callable[[], Any], runs: int, warmup: int) -> list[float]:

@@ -27,10 +27,8 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import math
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import threading
@@ -42,6 +40,8 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from _stats import fmt, p50, p95, print_table  # benchmarks/_stats.py
 
 import replyguard
 from replyguard.models import Action, Escalation, Reason, Thread
@@ -71,47 +71,6 @@ FULL = Sizes(
 QUICK = Sizes(
     serialize=500, queue=500, queue_fsync=100, enqueue=500, throughput=200, warmup=20
 )
-
-
-def p50(values: Sequence[float]) -> float:
-    return float(statistics.median(values))
-
-
-def p95(values: Sequence[float]) -> float:
-    ordered = sorted(values)
-    return float(ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)])
-
-
-def fmt(ns: float) -> str:
-    if ns < 1_000_000:
-        return f"{ns / 1_000:.1f} µs"
-    if ns < 1_000_000_000:
-        return f"{ns / 1_000_000:.2f} ms"
-    return f"{ns / 1_000_000_000:.2f} s"
-
-
-def print_table(
-    title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]
-) -> None:
-    """Print a table: the first column left-aligned, the others right-aligned."""
-    widths = [
-        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-        for i, h in enumerate(headers)
-    ]
-    rule = "  ".join("-" * w for w in widths)
-
-    def line(cells: Sequence[str]) -> str:
-        first = f"{cells[0]:<{widths[0]}}"
-        rest = (f"{c:>{w}}" for c, w in zip(cells[1:], widths[1:], strict=True))
-        return "  ".join([first, *rest]).rstrip()
-
-    print(f"\n{title}")
-    print(rule)
-    print(line(headers))
-    print(rule)
-    for row in rows:
-        print(line(row))
-    print(rule)
 
 
 # -- a typical packet -------------------------------------------------------------------

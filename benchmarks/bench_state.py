@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import math
 import os
 import platform
 import random
@@ -43,6 +42,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from _stats import fmt, p50, p95, print_table  # benchmarks/_stats.py
 
 import replyguard
 
@@ -363,25 +364,6 @@ FULL = Sizes(reviews=1_500, step_n=5_000, warmup=50, storm=10_000, traced_storm=
 QUICK = Sizes(reviews=150, step_n=600, warmup=10, storm=10_000, traced_storm=1_000)
 
 
-def p50(values: Sequence[float]) -> float:
-    return float(statistics.median(values))
-
-
-def p95(values: Sequence[float]) -> float:
-    ordered = sorted(values)
-    return float(ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)])
-
-
-def fmt(ns: float) -> str:
-    sign = "-" if ns < 0 else ""
-    ns = abs(ns)
-    if ns < 1_000_000:
-        return f"{sign}{ns / 1_000:.1f} µs"
-    if ns < 1_000_000_000:
-        return f"{sign}{ns / 1_000_000:.2f} ms"
-    return f"{sign}{ns / 1_000_000_000:.2f} s"
-
-
 def signed(ns: float) -> str:
     return ("+" if ns >= 0 else "") + fmt(ns)
 
@@ -390,30 +372,6 @@ def fmt_bytes(n: float) -> str:
     if n < 1024 * 1024:
         return f"{n / 1024:.1f} KiB"
     return f"{n / 1024 / 1024:.1f} MiB"
-
-
-def print_table(
-    title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]
-) -> None:
-    """Print a table: the first column left-aligned, the others right-aligned."""
-    widths = [
-        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-        for i, h in enumerate(headers)
-    ]
-    rule = "  ".join("-" * w for w in widths)
-
-    def line(cells: Sequence[str]) -> str:
-        first = f"{cells[0]:<{widths[0]}}"
-        rest = (f"{c:>{w}}" for c, w in zip(cells[1:], widths[1:], strict=True))
-        return "  ".join([first, *rest]).rstrip()
-
-    print(f"\n{title}" if title else "")
-    print(rule)
-    print(line(headers))
-    print(rule)
-    for row in rows:
-        print(line(row))
-    print(rule)
 
 
 # -- a redis-server of our own ----------------------------------------------------------
