@@ -6,6 +6,7 @@ The tree::
     ReplyGuardError(Exception)
     ├── InvalidArgument(ReplyGuardError, TypeError)   misuse of the Python API
     ├── InvalidInput(ReplyGuardError, ValueError)     bad thread / reply data, with its path
+    │   └── PayloadError(InvalidInput, InvalidArgument)   a platform payload an adapter cannot read
     ├── PolicyError                                   a policy cannot be loaded; .problems
     │   ├── PolicySyntaxError                         the YAML cannot be parsed
     │   ├── PolicySchemaError                         the document fails the policy schema
@@ -33,6 +34,7 @@ __all__ = [
     "InvalidArgument",
     "InvalidInput",
     "LimitError",
+    "PayloadError",
     "PolicyCompileError",
     "PolicyError",
     "PolicyProblem",
@@ -75,6 +77,27 @@ class InvalidInput(ReplyGuardError, ValueError):
     def __init__(self, message: str, *, problems: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.problems = problems or (message,)
+
+
+
+class PayloadError(InvalidInput, InvalidArgument):
+    """
+    A platform payload (X, Bluesky, Mastodon) cannot be turned into a thread.
+
+    The message names the platform and the JSON path of the problem, for example
+    ``x payload: $.data[0].referenced_tweets[0].id: expected a string or an integer``.
+    It is both an `InvalidInput` (bad data) and an `InvalidArgument` (the wrong thing
+    passed to an adapter), so either ``except`` catches it.
+
+    Attributes:
+        platform: ``"x"``, ``"bluesky"`` or ``"mastodon"``.
+        path: the JSON path of the problem (``$`` is the payload itself).
+    """
+
+    def __init__(self, platform: str, path: str, message: str) -> None:
+        super().__init__(f"{platform} payload: {path}: {message}", problems=(f"{path}: {message}",))
+        self.platform = platform
+        self.path = path
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,8 @@ MAX_POST_BYTES = 256 * 1024
 PostKind = Literal["original", "reply", "retweet", "quote"]
 POST_KINDS: tuple[str, ...] = ("original", "reply", "retweet", "quote")
 REFERENCE_FIELDS: tuple[str, ...] = ("in_reply_to", "retweet_of", "quote_of")
+Visibility = Literal["public", "unlisted", "private", "direct"]
+"""Who can see a post: Mastodon's four levels (``private`` is followers only)."""
 
 
 _HANDLE_IN_TEXT = re.compile(r"@[\w.\-]+(?:@[\w.\-]+)?")
@@ -220,6 +222,10 @@ class Post(BaseModel):
     links: tuple[str, ...] = ()
     media: tuple[Media, ...] = ()
     missing: bool = False
+    url: str | None = None
+    """The post's web address, when the platform gives one (for the people reviewing)."""
+    visibility: Visibility | None = None
+    """Who can see the post, when the platform says (Mastodon); None means public."""
 
     @field_validator("text")
     @classmethod
