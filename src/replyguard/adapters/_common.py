@@ -33,8 +33,10 @@ __all__ = [
     "load_payload",
     "need_list",
     "need_mapping",
+    "opt_int",
     "opt_str",
     "parse_time",
+    "refuse_other_platform",
 ]
 
 Platform = Literal["x", "bluesky", "mastodon"]
@@ -56,7 +58,7 @@ PostDraft = dict[str, Any]
 # --- reading what the caller passed -------------------------------------------------
 
 
-def load_payload(payload: object, platform: Platform) -> Any:
+def load_payload(payload: object, platform: str) -> Any:
     """
     Return `payload` as plain JSON data (dicts, lists, strings, numbers).
 
@@ -74,11 +76,11 @@ def load_payload(payload: object, platform: Platform) -> Any:
         try:
             return json.loads(payload)
         except json.JSONDecodeError as exc:
-            end = "the JSON ends early (truncated?)" if exc.pos >= len(payload.strip()) else ""
-            why = end or exc.msg
-            raise PayloadError(
-                platform, "$", f"not valid JSON: {why} at line {exc.lineno} column {exc.colno}"
-            ) from None
+            ends_early = exc.pos >= len(payload.strip()) or exc.msg.startswith("Unterminated")
+            why = f"{exc.msg[:1].lower()}{exc.msg[1:]} at line {exc.lineno} column {exc.colno}"
+            if ends_early:
+                why = f"the JSON ends early (truncated?): {why}"
+            raise PayloadError(platform, "$", f"not valid JSON: {why}") from None
         except RecursionError:
             raise PayloadError(platform, "$", f"JSON nested deeper than {MAX_DEPTH}") from None
         except UnicodeDecodeError as exc:
@@ -86,14 +88,28 @@ def load_payload(payload: object, platform: Platform) -> Any:
     return _plain(payload, platform, "$", 0)
 
 
-def _plain(obj: object, platform: Platform, path: str, depth: int) -> Any:
+def _plain(obj: object, platform: str, path: str, depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise PayloadError(platform, path, f"nested deeper than {MAX_DEPTH}")
-    if obj is None or isinstance(obj, str | bool | int | float):
+    if obj is None or isinstance(obj, bool):
         return obj
+    if isinstance(obj, str):  # Mastodon.py's ids are str subclasses
+        return obj if type(obj) is str else str(obj)
+    if isinstance(obj, int | float):
+        return int(obj) if isinstance(obj, int) else float(obj)
     if isinstance(obj, datetime):
         aware = obj if obj.tzinfo else obj.replace(tzinfo=UTC)
         return aware.isoformat()
+    if not isinstance(obj, dict):
+        # SDK objects keep the payload they were made from: tweepy v1.1 models in
+        # `_json`, tweepy v2 `Tweet`/`User` (Mappings of parsed values) in `data`
+        for attr in ("_json", "data"):
+            try:
+                raw = getattr(obj, attr, None)
+            except Exception:  # noqa: BLE001 - a foreign __getattr__; read the object another way
+                raw = None
+            if isinstance(raw, Mapping):
+                return _plain(raw, platform, path, depth + 1)
     if isinstance(obj, Mapping):
         return {
             str(k): _plain(v, platform, f"{path}.{k}", depth + 1)
@@ -109,12 +125,6 @@ def _plain(obj: object, platform: Platform, path: str, depth: int) -> Any:
             data = dump(mode="json", by_alias=True, exclude_none=True)
         except Exception as exc:  # noqa: BLE001 - a foreign model's failure, reported with its path
             raise PayloadError(platform, path, f"`{type(obj).__name__}.model_dump` failed: {exc}") from None
-        return _plain(data, platform, path, depth + 1)
-    raw = getattr(obj, "_json", None)  # tweepy v1.1 models keep the payload here
-    if isinstance(raw, Mapping):
-        return _plain(raw, platform, path, depth + 1)
-    data = getattr(obj, "data", None)  # tweepy v2 Tweet / User / Media
-    if isinstance(data, Mapping):
         return _plain(data, platform, path, depth + 1)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return _plain(dataclasses.asdict(obj), platform, path, depth + 1)
