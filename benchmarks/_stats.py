@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 
 def p50(values: Sequence[float]) -> float:
@@ -51,3 +52,15 @@ def print_table(
     for row in rows:
         print(line(row))
     print(rule)
+
+
+def per_call_us(fn: Callable[[], object], n: int, repeats: int) -> float:
+    """Return the median over `repeats` runs of the µs one call of `fn` takes."""
+    fn()  # warm up (first calls import and compile)
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        runs.append((time.perf_counter() - start) / n * 1e6)
+    return statistics.median(runs)

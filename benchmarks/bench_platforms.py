@@ -13,10 +13,8 @@ repeated runs on this machine; compare them with each other, not across machines
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 
+from _stats import per_call_us
 from twitter_text import parse_tweet
 
 from replyguard.platforms import fits, reply_length, truncate_to_platform
@@ -39,18 +37,6 @@ JAPANESE = (
 LONG = ("We are sorry about the delay, the team is on it: see bank.com/status. " * 30)[
     :2000
 ]
-
-
-def per_call_us(fn: Callable[[], object], n: int, repeats: int) -> float:
-    """Return the median over `repeats` runs of the µs one call of `fn` takes."""
-    fn()  # warm up (the first X call imports twitter-text)
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(n):
-            fn()
-        runs.append((time.perf_counter() - start) / n * 1e6)
-    return statistics.median(runs)
 
 
 def main() -> None:

@@ -283,13 +283,34 @@ def _print_trace(trace: Sequence[Any], out: TextIO) -> None:
         out.write(line.rstrip() + "\n")
 
 
+def _platform_thread(
+    data: Any, source: str, platform: str | None, brands: list[str] | None, target: str | None
+) -> Any:
+    """Return `data` as thread data, converting a platform payload (X, Bluesky, Mastodon)."""
+    from replyguard.adapters import detect_platform, from_payload  # noqa: PLC0415
+    from replyguard.errors import PayloadError  # noqa: PLC0415
+
+    if platform is None and (
+        not isinstance(data, dict) or "posts" in data or detect_platform(data) is None
+    ):
+        return data  # replyguard's own thread format
+    try:
+        thread = from_payload(data, platform=platform, brand_handles=brands or (), target=target)
+    except PayloadError as exc:
+        raise _UserError(f"{source}: {exc}") from None
+    return thread
+
+
 def cmd_review(args: argparse.Namespace) -> int:
-    """Review one reply against one thread file."""
+    """Review one reply against one thread file (or a platform payload)."""
     data = _read_json(args.thread)
     reply = args.reply
-    if isinstance(data, dict) and "thread" in data:  # a stream event or a scenario
+    if isinstance(data, dict) and "thread" in data and "posts" in (data["thread"] or {}):
+        # a stream event or a scenario
         reply = reply if reply is not None else data.get("reply")
         data = data["thread"]
+    else:
+        data = _platform_thread(data, args.thread, args.platform, args.brand, args.target)
     if reply is None:
         raise _UserError("give the proposed reply with --reply TEXT")
     at = _at(args.at, "--at") if args.at else None
@@ -647,6 +668,29 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_convert(args: argparse.Namespace) -> int:
+    """Print a platform payload as replyguard threads (JSON; one a line with --all)."""
+    from replyguard.adapters import from_payload, threads_from_payload  # noqa: PLC0415
+    from replyguard.errors import PayloadError  # noqa: PLC0415
+
+    data = _read_json(args.payload)
+    brands = args.brand or ()
+    try:
+        if args.all:
+            threads = threads_from_payload(data, platform=args.platform, brand_handles=brands)
+        else:
+            threads = [
+                from_payload(data, platform=args.platform, brand_handles=brands, target=args.target)
+            ]
+    except PayloadError as exc:
+        raise _UserError(f"{args.payload}: {exc}") from None
+    out = _out()
+    for thread in threads:
+        text = thread.model_dump_json(exclude_defaults=True, indent=None if args.all else 2)
+        out.write(text + "\n")
+    return EXIT_OK
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     """Print the JSON Schema of the policy format."""
     from replyguard.policy.schema import policy_json_schema  # noqa: PLC0415
@@ -859,6 +903,24 @@ def _crowd_summary(crowds: dict[str, _CrowdTally], out: TextIO) -> None:
         )
 
 
+def _payload_options(parser: argparse.ArgumentParser, *, target: bool) -> None:
+    parser.add_argument(
+        "--platform",
+        choices=("x", "bluesky", "mastodon"),
+        help="read the file as this platform's payload (default: told by its shape)",
+    )
+    parser.add_argument(
+        "--brand",
+        action="append",
+        metavar="HANDLE",
+        help="one of the brand's handles on the platform (repeat for several)",
+    )
+    if target:
+        parser.add_argument(
+            "--target", help="the id of the post answered, when the payload holds several"
+        )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="replyguard",
@@ -889,7 +951,21 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="show every signal with its evidence, and every rule's evaluation",
     )
+    _payload_options(review, target=True)
     review.set_defaults(func=cmd_review)
+
+    convert = sub.add_parser(
+        "convert",
+        help="print an X, Bluesky or Mastodon payload as replyguard thread JSON",
+    )
+    convert.add_argument("payload", help="a payload JSON file (or - for standard input)")
+    _payload_options(convert, target=True)
+    convert.add_argument(
+        "--all",
+        action="store_true",
+        help="one thread per post of a page (mentions, notifications), one a line",
+    )
+    convert.set_defaults(func=cmd_convert)
 
     train = sub.add_parser(
         "train", help="train a signal's linear model on a labelled CSV file"

@@ -85,7 +85,25 @@ def load_payload(payload: object, platform: str) -> Any:
             raise PayloadError(platform, "$", f"JSON nested deeper than {MAX_DEPTH}") from None
         except UnicodeDecodeError as exc:
             raise PayloadError(platform, "$", f"not UTF-8 text: {exc.reason}") from None
+    if isinstance(payload, dict | list):
+        # one pass in C: SDK objects and datetimes inside are turned into JSON by `_one`;
+        # anything it cannot read falls back to the walk below, which names the path
+        try:
+            return json.loads(json.dumps(payload, default=_one))
+        except (TypeError, ValueError, RecursionError):
+            pass
     return _plain(payload, platform, "$", 0)
+
+
+def _one(obj: object) -> Any:
+    """Return one non-JSON object as JSON data (json.dumps's `default`), or raise TypeError."""
+    if isinstance(obj, datetime):
+        aware = obj if obj.tzinfo else obj.replace(tzinfo=UTC)
+        return aware.isoformat()
+    try:
+        return _plain(obj, "unknown", "$", 0)
+    except PayloadError:
+        raise TypeError(type(obj).__name__) from None
 
 
 def _plain(obj: object, platform: str, path: str, depth: int) -> Any:
@@ -171,11 +189,11 @@ def detect_platform(data: Any) -> Platform | None:
         return "bluesky"
     if "post" in item and isinstance(item["post"], Mapping):
         return detect_platform(item["post"])
-    if "ancestors" in item or "descendants" in item:
+    if "ancestors" in item or "descendants" in item or "notification_groups" in item:
         return "mastodon"
     if "account" in item and ("content" in item or "type" in item or "reblog" in item):
         return "mastodon"
-    if "data" in item or "includes" in item:
+    if "data" in item or "includes" in item or "tweet_create_events" in item:
         return "x"
     if "id_str" in item or "retweeted_status" in item or "full_text" in item:
         return "x"
