@@ -48,22 +48,26 @@ def main() -> None:
                 continue
             brand = ["@acme"]
 
-            def adapt(d: object = data, p: str = platform) -> object:
-                return threads_from_payload(d, platform=p, brand_handles=brand)
+            def adapt(
+                d: object = data, p: str = platform, b: list[str] = brand
+            ) -> object:
+                return threads_from_payload(d, platform=p, brand_handles=b)
 
-            def parse(t: str = text, p: str = platform) -> object:
-                return threads_from_payload(t, platform=p, brand_handles=brand)
+            def parse(t: str = text, p: str = platform, b: list[str] = brand) -> object:
+                return threads_from_payload(t, platform=p, brand_handles=b)
 
-            def detect(d: object = data) -> object:
-                return threads_from_payload(d, brand_handles=brand)
+            def detect(d: object = data, b: list[str] = brand) -> object:
+                return threads_from_payload(d, brand_handles=b)
 
             first = threads[0]
 
-            def review() -> object:
-                return guard.review(REPLY, first, record=False)
+            def review(t: object = first) -> object:
+                return guard.review(REPLY, t, record=False)
 
-            def step(d: object = data, p: str = platform) -> object:
-                thread = threads_from_payload(d, platform=p, brand_handles=brand)[0]
+            def step(
+                d: object = data, p: str = platform, b: list[str] = brand
+            ) -> object:
+                thread = threads_from_payload(d, platform=p, brand_handles=b)[0]
                 return guard.review(REPLY, thread, record=False)
 
             posts = sum(len(t.posts) for t in threads)

@@ -273,6 +273,8 @@ class Reply(BaseModel):
     links: tuple[str, ...] = ()
     media: tuple[Media, ...] = ()
     author: str | None = None
+    visibility: Visibility | None = None
+    """Who will see the reply, when the bot says (Mastodon's levels); None means public."""
 
     @model_validator(mode="before")
     @classmethod

@@ -19,7 +19,11 @@ def _items(path: Path) -> list[Any]:
 
 
 def _threads(path: Path, brand: list[str] | None = None) -> list[Any]:
-    return [t for item in _items(path) for t in threads_from_x(item, brand_handles=brand or [])]
+    return [
+        t
+        for item in _items(path)
+        for t in threads_from_x(item, brand_handles=brand or [])
+    ]
 
 
 def test_every_x_payload_converts(payloads: Path) -> None:
@@ -31,16 +35,19 @@ def test_every_x_payload_converts(payloads: Path) -> None:
         for thread in threads:
             assert thread.platform == "x"
             for post in thread.posts:
-                assert post.author.startswith("@") and post.author != "@unknown", (path.name, post.id)
+                assert post.author.startswith("@"), (path.name, post.id)
+                assert post.author != "@unknown", (path.name, post.id)
 
 
 def test_v2_search_page_retweet(payloads: Path) -> None:
     (thread,) = _threads(payloads / "x" / "v2_twarc_two_tweets_retweet.jsonl")
     target = thread.target_post
     assert target.kind == "retweet"
-    assert thread.root.kind == "original" and not thread.root.missing
+    assert thread.root.kind == "original"
+    assert not thread.root.missing
     assert target.retweet_of == thread.root.id
-    assert target.metrics is not None and target.created_at is not None
+    assert target.metrics is not None
+    assert target.created_at is not None
 
 
 def test_v2_lookup_with_the_data_tweet_also_in_includes(payloads: Path) -> None:
@@ -62,21 +69,26 @@ def test_v11_bot_mentions_timeline(payloads: Path) -> None:
     for thread in threads:
         target = thread.target_post
         if target.kind == "retweet":
-            assert thread.root.author == "@himawari8bot" and not thread.root.missing
+            assert thread.root.author == "@himawari8bot"
+            assert not thread.root.missing
             assert target.retweet_of == thread.root.id
         if target.kind == "reply":
             # a tweet replied to is in the page (then it is used) or a placeholder that
             # still names its author (in_reply_to_screen_name)
             parent = thread.parent
-            assert parent is not None and parent.author != "@unknown"
+            assert parent is not None
+            assert parent.author != "@unknown"
             assert parent.missing == (not any(t.target == parent.id for t in threads))
     # the same reply chain seen from its two later replies shares the ancestors
     chains = [tuple(p.id for p in t.posts) for t in threads if t.depth >= 2]
-    assert chains and all(len(c) >= 3 for c in chains)
+    assert chains
+    assert all(len(c) >= 3 for c in chains)
 
 
 def test_v11_quote(payloads: Path) -> None:
-    thread = from_x(_items(payloads / "x" / "v11_pytwitter_status_quoted_tweet.json")[0])
+    thread = from_x(
+        _items(payloads / "x" / "v11_pytwitter_status_quoted_tweet.json")[0]
+    )
     assert [p.kind for p in thread.posts] == ["original", "quote"]
     assert thread.target_post.quote_of == thread.root.id
     assert not thread.root.missing
@@ -94,7 +106,8 @@ def test_v11_fifteen_retweets_of_a_hand_made_retweet(payloads: Path) -> None:
     assert len(threads) == 15
     roots = {t.root.id for t in threads}
     middles = {t.posts[1].id for t in threads}
-    assert len(roots) == 1 and len(middles) == 1  # one chain, fifteen ends
+    assert len(roots) == 1
+    assert len(middles) == 1
     for thread in threads:
         # "RT @twitter: RT @TwitterEng: ..." -> original (rebuilt) <- @Twitter's RT <- the retweet
         assert [p.kind for p in thread.posts] == ["original", "retweet", "retweet"]
@@ -104,6 +117,10 @@ def test_v11_fifteen_retweets_of_a_hand_made_retweet(payloads: Path) -> None:
 
 def test_the_retweet_burst_is_held_by_the_default_policy(payloads: Path) -> None:
     guard = Guard.default(store="memory://")
-    threads = _threads(payloads / "x" / "v11_tweepy_retweets_nested_rt.json", ["@Twitter"])
-    actions = Counter(guard.review("Thanks for the support!", t).action for t in threads)
+    threads = _threads(
+        payloads / "x" / "v11_tweepy_retweets_nested_rt.json", ["@Twitter"]
+    )
+    actions = Counter(
+        guard.review("Thanks for the support!", t).action for t in threads
+    )
     assert actions[Action.ALLOW] == 0, actions

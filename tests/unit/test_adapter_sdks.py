@@ -12,6 +12,12 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import tweepy
+from atproto import models
+from mastodon import return_types
+from mastodon.types_base import try_cast_recurse
+from tweepy.models import Status
+
 from replyguard.adapters import from_payload, threads_from_payload
 from replyguard.adapters.bluesky import from_bluesky, threads_from_bluesky
 from replyguard.adapters.mastodon import from_mastodon, threads_from_mastodon
@@ -29,12 +35,12 @@ def dumped(threads: list[Any]) -> list[Any]:
 
 
 def test_tweepy_v2_response_converts_like_its_json() -> None:
-    import tweepy
-
     raw = load("x/v2_storm_page.json")
     includes = raw["includes"]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # tweepy: no edit_history_tweet_ids
+        warnings.simplefilter(
+            "ignore", RuntimeWarning
+        )  # tweepy: no edit_history_tweet_ids
         response = tweepy.Response(
             data=[tweepy.Tweet(t) for t in raw["data"]],
             includes={
@@ -48,22 +54,22 @@ def test_tweepy_v2_response_converts_like_its_json() -> None:
     assert dumped(threads_from_x(response, brand_handles=["@AcmeBank"])) == dumped(
         threads_from_x(raw, brand_handles=["@AcmeBank"])
     )
-    assert from_payload(response, target="1811000000000000102").target_post.kind == "quote"
+    assert (
+        from_payload(response, target="1811000000000000102").target_post.kind == "quote"
+    )
 
 
 def test_tweepy_v11_status_converts_like_its_json() -> None:
-    from tweepy.models import Status
-
     raw = load("x/v11_native_retweet_extended.json")
     status = Status.parse(None, raw)
     assert dumped([from_x(status)]) == dumped([from_x(raw)])
     statuses = [Status.parse(None, s) for s in load("x/v11_manual_retweets.json")]
-    assert dumped(threads_from_x(statuses)) == dumped(threads_from_x(load("x/v11_manual_retweets.json")))
+    assert dumped(threads_from_x(statuses)) == dumped(
+        threads_from_x(load("x/v11_manual_retweets.json"))
+    )
 
 
 def test_atproto_models_convert_like_their_json() -> None:
-    from atproto import models
-
     raw = load("bluesky/listNotifications_burst.json")
     page = models.AppBskyNotificationListNotifications.Response.model_validate(raw)
     assert dumped(threads_from_bluesky(page)) == dumped(threads_from_bluesky(raw))
@@ -71,17 +77,12 @@ def test_atproto_models_convert_like_their_json() -> None:
 
 
 def test_atproto_post_view_converts_like_its_json() -> None:
-    from atproto import models
-
     raw = load("bluesky/postView_facets_video.json")
     view = models.AppBskyFeedDefs.PostView.model_validate(raw)
     assert dumped([from_bluesky(view)]) == dumped([from_bluesky(raw)])
 
 
 def test_mastodon_py_entities_convert_like_their_json() -> None:
-    from mastodon import return_types
-    from mastodon.types_base import try_cast_recurse
-
     raw = load("mastodon/status_reply_mentions.json")
     status = try_cast_recurse(return_types.Status, raw)
     assert not isinstance(status["created_at"], str)  # Mastodon.py parsed it

@@ -47,8 +47,14 @@ def test_v2_page_gives_one_thread_per_tweet_with_its_chain() -> None:
         (original, "original", None, False),
         ("1811000000000000101", "retweet", original, False),
     ]
-    assert quote.target_post.kind == "quote" and quote.target_post.quote_of == original
-    assert reply.target_post.kind == "reply" and reply.target_post.in_reply_to == original
+    assert quote.target_post.kind == "quote"
+    assert quote.target_post.quote_of == original
+    assert (
+        reply.target_post.kind == "reply"
+    )
+    assert (
+        reply.target_post.in_reply_to == original
+    )
     for thread in threads:
         assert thread.platform == "x"
         assert thread.brand_handles == tuple(BRAND)
@@ -60,16 +66,33 @@ def test_v2_fields_map_to_the_post() -> None:
     original = retweet.root
     assert original.author_name == "Chalk Walk"
     assert original.author_followers == 1200
-    assert original.created_at is not None and original.created_at.isoformat() == "2026-07-10T14:00:00+00:00"
-    assert original.metrics is not None and original.metrics.retweets == 212 and original.metrics.likes == 980
+    assert (
+        original.created_at is not None
+    )
+    assert (
+        original.created_at.isoformat() == "2026-07-10T14:00:00+00:00"
+    )
+    assert (
+        original.metrics is not None
+    )
+    assert (
+        original.metrics.retweets == 212
+    )
+    assert (
+        original.metrics.likes == 980
+    )
     assert original.lang == "en"
     assert original.url == "https://x.com/chalk_walk/status/1811000000000000100"
     # the photo's own t.co link is not a link; the photo is media with its alt text
     assert original.links == ()
-    assert [(m.type, m.alt_text) for m in original.media] == [("image", "Chalk drawings on a pavement")]
+    assert [(m.type, m.alt_text) for m in original.media] == [
+        ("image", "Chalk drawings on a pavement")
+    ]
     # HTML entities as X sends them are decoded; expanded links replace t.co
     assert '"here to help" & "glad to assist"' in quote.target_post.text
-    assert quote.target_post.links == ("https://twitter.com/chalk_walk/status/1811000000000000100",)
+    assert quote.target_post.links == (
+        "https://twitter.com/chalk_walk/status/1811000000000000100",
+    )
 
 
 def test_v2_reply_and_quote_at_once_is_a_reply_with_quote_of() -> None:
@@ -87,7 +110,9 @@ def test_v2_reply_and_quote_at_once_is_a_reply_with_quote_of() -> None:
 def test_v2_deleted_reference_becomes_a_placeholder_with_the_known_author() -> None:
     thread = from_x(load("v2_reply_to_deleted.json"), brand_handles=BRAND)
     parent = thread.parent
-    assert parent is not None and parent.missing and parent.text == ""
+    assert parent is not None
+    assert parent.missing
+    assert parent.text == ""
     assert parent.author == "@gone_user"  # from in_reply_to_user_id
     assert [m.type for m in thread.target_post.media] == ["gif"]
 
@@ -97,7 +122,8 @@ def test_v2_a_referenced_tweet_absent_from_includes_is_a_placeholder() -> None:
     del payload["includes"]["tweets"]
     retweet = threads_from_x(payload, brand_handles=BRAND)[0]
     root = retweet.root
-    assert root.missing and root.id == "1811000000000000100"
+    assert root.missing
+    assert root.id == "1811000000000000100"
     assert root.author == "@chalk_walk"  # read from "RT @chalk_walk:"
 
 
@@ -125,11 +151,19 @@ def test_v2_a_stream_message_is_one_tweet() -> None:
 
 def test_v11_native_retweet_uses_the_extended_text_and_decodes_entities() -> None:
     thread = from_x(load("v11_native_retweet_extended.json"), brand_handles=BRAND)
-    assert shape(thread) == [("355000", "original", None, False), ("355001", "retweet", "355000", False)]
+    assert shape(thread) == [
+        ("355000", "original", None, False),
+        ("355001", "retweet", "355000", False),
+    ]
     root = thread.root
     assert root.text.endswith("we want answers <3")
     assert "&amp;" not in root.text
-    assert root.created_at is not None and root.created_at.isoformat() == "2013-07-10T14:00:00+00:00"
+    assert (
+        root.created_at is not None
+    )
+    assert (
+        root.created_at.isoformat() == "2013-07-10T14:00:00+00:00"
+    )
     assert thread.target_post.author_followers == 15
 
 
@@ -140,18 +174,25 @@ def test_v11_manual_retweets_point_at_one_rebuilt_original() -> None:
     assert a.root.id == b.root.id  # the same words by the same author: one original
     assert a.root.author == "@chalk_walk"
     assert a.root.text == "Chalk is not a crime @AcmeBank"
-    assert quote.target_post.kind == "quote" and quote.target_post.quote_of == a.root.id
+    assert quote.target_post.kind == "quote"
+    assert quote.target_post.quote_of == a.root.id
     # "RT @relay: RT @chalk_walk: ..." is a chain of two retweets
     assert [p.author for p in chain.posts] == ["@chalk_walk", "@relay", "@oldclient_d"]
     assert [p.kind for p in chain.posts] == ["original", "retweet", "retweet"]
     assert chain.root.id == a.root.id
     # an old client's in_reply_to on a hand-made retweet names the original
-    assert shape(with_reply_id) == [("354999", "original", None, False), ("355014", "retweet", "354999", False)]
+    assert shape(with_reply_id) == [
+        ("354999", "original", None, False),
+        ("355014", "retweet", "354999", False),
+    ]
 
 
 def test_v11_quote_without_the_quoted_status_is_a_placeholder() -> None:
     thread = from_x(load("v11_quote_placeholder.json"), brand_handles=BRAND)
-    assert shape(thread) == [("7000", "original", None, True), ("7001", "quote", "7000", False)]
+    assert shape(thread) == [
+        ("7000", "original", None, True),
+        ("7001", "quote", "7000", False),
+    ]
     post = thread.target_post
     assert post.text.startswith("@AcmeBank care to explain this?")  # full_text
     assert post.links == ("https://twitter.com/someone/status/7000",)
@@ -159,17 +200,35 @@ def test_v11_quote_without_the_quoted_status_is_a_placeholder() -> None:
 
 
 def test_account_activity_event_gives_a_thread_per_tweet() -> None:
-    first, second = threads_from_x(load("account_activity_event.json"), brand_handles=BRAND)
+    first, second = threads_from_x(
+        load("account_activity_event.json"), brand_handles=BRAND
+    )
     assert first.target_post.kind == "original"
-    assert shape(second) == [("8100", "original", None, False), ("8101", "reply", "8100", False)]
+    assert shape(second) == [
+        ("8100", "original", None, False),
+        ("8101", "reply", "8100", False),
+    ]
 
 
 def test_integer_ids_and_the_v11_id_field_are_read_as_strings() -> None:
-    status = {"id": 12345678901234567890, "text": "hi", "user": {"screen_name": "a"},
-              "in_reply_to_status_id": 11, "in_reply_to_screen_name": "b"}
+    status = {
+        "id": 12345678901234567890,
+        "text": "hi",
+        "user": {"screen_name": "a"},
+        "in_reply_to_status_id": 11,
+        "in_reply_to_screen_name": "b",
+    }
     thread = from_x(status)
     assert thread.target == "12345678901234567890"
-    assert thread.parent is not None and thread.parent.id == "11" and thread.parent.author == "@b"
+    assert (
+        thread.parent is not None
+    )
+    assert (
+        thread.parent.id == "11"
+    )
+    assert (
+        thread.parent.author == "@b"
+    )
 
 
 # --- with the guard ------------------------------------------------------------------
@@ -194,7 +253,11 @@ def test_manual_retweets_are_suppressed_like_native_ones(guard: Guard) -> None:
 
 def test_a_question_to_the_brand_can_be_answered(guard: Guard) -> None:
     thread = threads_from_x(load("account_activity_event.json"), brand_handles=BRAND)[0]
-    decision = guard.review("Sorry to hear that, Ann. Please send us a DM and we'll look into it.", thread, record=False)
+    decision = guard.review(
+        "Sorry to hear that, Ann. Please send us a DM and we'll look into it.",
+        thread,
+        record=False,
+    )
     assert decision.action in (Action.ALLOW, Action.REWRITE)
 
 
@@ -206,7 +269,8 @@ def _error(payload: object, **kwargs: Any) -> PayloadError:
         threads_from_x(payload, **kwargs)
     error = info.value
     assert str(error).startswith("x payload: ")
-    assert isinstance(error, InvalidInput) and isinstance(error, InvalidArgument)
+    assert isinstance(error, InvalidInput)
+    assert isinstance(error, InvalidArgument)
     assert error.platform == "x"
     return error
 
@@ -215,19 +279,33 @@ def test_a_truncated_payload_says_where_it_ends() -> None:
     text = (FIXTURES / "v2_storm_page.json").read_text(encoding="utf-8")
     error = _error(text[: len(text) // 2])
     assert error.path == "$"
-    assert "truncated" in str(error) and "line" in str(error)
+    assert "truncated" in str(error)
+    assert "line" in str(error)
 
 
 @pytest.mark.parametrize(
     ("payload", "platform"),
     [
         ({"id": "1", "content": "<p>hi</p>", "account": {"acct": "a"}}, "Mastodon"),
-        ({"uri": "at://did:plc:a/app.bsky.feed.post/1", "record": {"text": "hi"}}, "Bluesky"),
-        ({"thread": {"$type": "app.bsky.feed.defs#threadViewPost", "post": {"uri": "at://x"}}}, "Bluesky"),
+        (
+            {"uri": "at://did:plc:a/app.bsky.feed.post/1", "record": {"text": "hi"}},
+            "Bluesky",
+        ),
+        (
+            {
+                "thread": {
+                    "$type": "app.bsky.feed.defs#threadViewPost",
+                    "post": {"uri": "at://x"},
+                }
+            },
+            "Bluesky",
+        ),
         ({"ancestors": [], "descendants": []}, "Mastodon"),
     ],
 )
-def test_another_platforms_payload_is_named(payload: dict[str, Any], platform: str) -> None:
+def test_another_platforms_payload_is_named(
+    payload: dict[str, Any], platform: str
+) -> None:
     error = _error(payload)
     assert f"looks like a {platform} payload" in str(error)
     assert "replyguard.adapters." in str(error)
@@ -251,12 +329,29 @@ def test_missing_author_id_names_the_tweet() -> None:
 @pytest.mark.parametrize(
     ("edit", "path"),
     [
-        (lambda p: p["data"][0].__setitem__("referenced_tweets", {"type": "retweeted"}), "$.data[0].referenced_tweets"),
-        (lambda p: p["data"][0]["referenced_tweets"][0].__setitem__("type", "liked"), "$.data[0].referenced_tweets[0].type"),
-        (lambda p: p["data"][0]["referenced_tweets"][0].__setitem__("id", None), "$.data[0].referenced_tweets[0].id"),
-        (lambda p: p["data"][2].__setitem__("created_at", "yesterday"), "$.data[2].created_at"),
+        (
+            lambda p: p["data"][0].__setitem__(
+                "referenced_tweets", {"type": "retweeted"}
+            ),
+            "$.data[0].referenced_tweets",
+        ),
+        (
+            lambda p: p["data"][0]["referenced_tweets"][0].__setitem__("type", "liked"),
+            "$.data[0].referenced_tweets[0].type",
+        ),
+        (
+            lambda p: p["data"][0]["referenced_tweets"][0].__setitem__("id", None),
+            "$.data[0].referenced_tweets[0].id",
+        ),
+        (
+            lambda p: p["data"][2].__setitem__("created_at", "yesterday"),
+            "$.data[2].created_at",
+        ),
         (lambda p: p["data"][2].__setitem__("text", 5), "$.data[2].text"),
-        (lambda p: p["includes"]["users"][1].__setitem__("username", ["x"]), "$.includes.users[1].username"),
+        (
+            lambda p: p["includes"]["users"][1].__setitem__("username", ["x"]),
+            "$.includes.users[1].username",
+        ),
         (lambda p: p["includes"].__setitem__("tweets", "none"), "$.includes.tweets"),
         (lambda p: p.__setitem__("data", "nothing"), "$.data"),
         (lambda p: p["data"].__setitem__(0, 7), "$.data[0]"),
@@ -276,10 +371,22 @@ def test_v11_missing_user_is_named() -> None:
 
 def test_references_in_a_cycle_are_refused() -> None:
     payload = {
-        "data": {"id": "1", "text": "a", "author_id": "9", "referenced_tweets": [{"type": "replied_to", "id": "2"}]},
+        "data": {
+            "id": "1",
+            "text": "a",
+            "author_id": "9",
+            "referenced_tweets": [{"type": "replied_to", "id": "2"}],
+        },
         "includes": {
             "users": [{"id": "9", "username": "nine"}],
-            "tweets": [{"id": "2", "text": "b", "author_id": "9", "referenced_tweets": [{"type": "replied_to", "id": "1"}]}],
+            "tweets": [
+                {
+                    "id": "2",
+                    "text": "b",
+                    "author_id": "9",
+                    "referenced_tweets": [{"type": "replied_to", "id": "1"}],
+                }
+            ],
         },
     }
     error = _error(payload)
@@ -288,14 +395,24 @@ def test_references_in_a_cycle_are_refused() -> None:
 
 
 def test_a_post_referring_to_itself_is_refused() -> None:
-    status = {"id_str": "5", "text": "x", "user": {"screen_name": "a"}, "in_reply_to_status_id_str": "5"}
+    status = {
+        "id_str": "5",
+        "text": "x",
+        "user": {"screen_name": "a"},
+        "in_reply_to_status_id_str": "5",
+    }
     assert "refers to itself" in str(_error(status))
 
 
 def test_an_error_only_response_says_so() -> None:
-    payload = {"errors": [{"title": "Not Found Error", "detail": "Could not find tweet with id: [1]."}]}
+    payload = {
+        "errors": [
+            {"title": "Not Found Error", "detail": "Could not find tweet with id: [1]."}
+        ]
+    }
     error = _error(payload)
-    assert error.path == "$.data" and "Not Found Error" in str(error)
+    assert error.path == "$.data"
+    assert "Not Found Error" in str(error)
 
 
 @pytest.mark.parametrize("payload", [None, 5, "{}", {"foo": 1}, [1], object(), b"\xff"])
@@ -304,7 +421,9 @@ def test_nonsense_is_refused_cleanly(payload: object) -> None:
         threads_from_x(payload)
 
 
-@pytest.mark.parametrize("payload", [[], "[]", {"meta": {"result_count": 0}}, {"tweet_create_events": []}])
+@pytest.mark.parametrize(
+    "payload", [[], "[]", {"meta": {"result_count": 0}}, {"tweet_create_events": []}]
+)
 def test_an_empty_page_has_no_threads(payload: object) -> None:
     assert threads_from_x(payload) == []
     with pytest.raises(PayloadError, match="no posts"):
@@ -314,7 +433,12 @@ def test_an_empty_page_has_no_threads(payload: object) -> None:
 def test_deeply_nested_retweets_are_refused_not_a_recursion_error() -> None:
     status: dict[str, Any] = {"id_str": "0", "text": "x", "user": {"screen_name": "a"}}
     for i in range(1, 400):
-        status = {"id_str": str(i), "text": "x", "user": {"screen_name": "a"}, "retweeted_status": status}
+        status = {
+            "id_str": str(i),
+            "text": "x",
+            "user": {"screen_name": "a"},
+            "retweeted_status": status,
+        }
     with pytest.raises(PayloadError, match="deeper than"):
         from_x(status)
     with pytest.raises(PayloadError, match="deeper than"):

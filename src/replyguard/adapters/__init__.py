@@ -34,9 +34,11 @@ def _platform(data: Any, platform: str | None) -> Platform:
     if platform is not None:
         if platform not in PLATFORMS:
             raise PayloadError(
-                str(platform), "$", f"no adapter for this platform: choose one of {', '.join(PLATFORMS)}"
+                str(platform),
+                "$",
+                f"no adapter for this platform: choose one of {', '.join(PLATFORMS)}",
             )
-        return platform  # type: ignore[return-value]
+        return platform
     found = detect_platform(data)
     if found is None:
         raise PayloadError(
@@ -72,7 +74,9 @@ def from_payload(
     >>> thread.platform, thread.target
     ('x', '1')
     """
-    chosen = _platform(load_payload(payload, "unknown") if platform is None else payload, platform)
+    chosen = _platform(
+        load_payload(payload, "unknown") if platform is None else payload, platform
+    )
     if platform is None:
         payload = load_payload(payload, chosen)
     if chosen == "x":
@@ -100,7 +104,9 @@ def threads_from_payload(
     The platform is read from the payload unless `platform` is given; see
     `from_payload`.
     """
-    chosen = _platform(load_payload(payload, "unknown") if platform is None else payload, platform)
+    chosen = _platform(
+        load_payload(payload, "unknown") if platform is None else payload, platform
+    )
     if platform is None:
         payload = load_payload(payload, chosen)
     if chosen == "x":

@@ -11,6 +11,7 @@ the platform and the JSON path.
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -76,13 +77,17 @@ def load_payload(payload: object, platform: str) -> Any:
         try:
             return json.loads(payload)
         except json.JSONDecodeError as exc:
-            ends_early = exc.pos >= len(payload.strip()) or exc.msg.startswith("Unterminated")
+            ends_early = exc.pos >= len(payload.strip()) or exc.msg.startswith(
+                "Unterminated"
+            )
             why = f"{exc.msg[:1].lower()}{exc.msg[1:]} at line {exc.lineno} column {exc.colno}"
             if ends_early:
                 why = f"the JSON ends early (truncated?): {why}"
             raise PayloadError(platform, "$", f"not valid JSON: {why}") from None
         except RecursionError:
-            raise PayloadError(platform, "$", f"JSON nested deeper than {MAX_DEPTH}") from None
+            raise PayloadError(
+                platform, "$", f"JSON nested deeper than {MAX_DEPTH}"
+            ) from None
         except UnicodeDecodeError as exc:
             raise PayloadError(platform, "$", f"not UTF-8 text: {exc.reason}") from None
     if isinstance(payload, dict | list):
@@ -136,13 +141,17 @@ def _plain(obj: object, platform: str, path: str, depth: int) -> Any:
     if isinstance(obj, tuple) and hasattr(obj, "_asdict"):  # tweepy's Response
         return _plain(obj._asdict(), platform, path, depth + 1)
     if isinstance(obj, list | tuple):
-        return [_plain(v, platform, f"{path}[{i}]", depth + 1) for i, v in enumerate(obj)]
+        return [
+            _plain(v, platform, f"{path}[{i}]", depth + 1) for i, v in enumerate(obj)
+        ]
     dump = getattr(obj, "model_dump", None)
     if callable(dump):  # pydantic v2 models: atproto's
         try:
             data = dump(mode="json", by_alias=True, exclude_none=True)
         except Exception as exc:  # noqa: BLE001 - a foreign model's failure, reported with its path
-            raise PayloadError(platform, path, f"`{type(obj).__name__}.model_dump` failed: {exc}") from None
+            raise PayloadError(
+                platform, path, f"`{type(obj).__name__}.model_dump` failed: {exc}"
+            ) from None
         return _plain(data, platform, path, depth + 1)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return _plain(dataclasses.asdict(obj), platform, path, depth + 1)
@@ -174,7 +183,12 @@ def detect_platform(data: Any) -> Platform | None:
     if not isinstance(item, Mapping):
         return None
     if "thread" in item or "notifications" in item or "feed" in item or "posts" in item:
-        inner = item.get("thread") or item.get("notifications") or item.get("feed") or item.get("posts")
+        inner = (
+            item.get("thread")
+            or item.get("notifications")
+            or item.get("feed")
+            or item.get("posts")
+        )
         if isinstance(inner, list):
             inner = inner[0] if inner else None
         if isinstance(inner, Mapping):
@@ -217,7 +231,9 @@ def refuse_other_platform(data: Any, platform: Platform) -> None:
 # --- reading fields with their paths -------------------------------------------------
 
 
-def need_mapping(value: Any, platform: Platform, path: str, what: str = "an object") -> Mapping[str, Any]:
+def need_mapping(
+    value: Any, platform: Platform, path: str, what: str = "an object"
+) -> Mapping[str, Any]:
     """Return `value` if it is a JSON object, else raise naming `path`."""
     if not isinstance(value, Mapping):
         raise PayloadError(platform, path, f"expected {what}, found {_describe(value)}")
@@ -227,14 +243,20 @@ def need_mapping(value: Any, platform: Platform, path: str, what: str = "an obje
 def need_list(value: Any, platform: Platform, path: str) -> Sequence[Any]:
     """Return `value` if it is a JSON array, else raise naming `path`."""
     if not isinstance(value, list | tuple):
-        raise PayloadError(platform, path, f"expected an array, found {_describe(value)}")
+        raise PayloadError(
+            platform, path, f"expected an array, found {_describe(value)}"
+        )
     return value
 
 
 def as_id(value: Any, platform: Platform, path: str) -> str:
     """Return an id (a string, or an integer as older APIs and Mastodon.py give) as a string."""
     if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
-        raise PayloadError(platform, path, f"expected an id (a string or an integer), found {_describe(value)}")
+        raise PayloadError(
+            platform,
+            path,
+            f"expected an id (a string or an integer), found {_describe(value)}",
+        )
     return str(value)
 
 
@@ -264,14 +286,19 @@ def parse_time(value: Any, platform: Platform, path: str) -> datetime | None:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if not isinstance(value, str):
-        raise PayloadError(platform, path, f"expected a timestamp, found {_describe(value)}")
+        raise PayloadError(
+            platform, path, f"expected a timestamp, found {_describe(value)}"
+        )
     text = value.strip()
+    parsed: datetime | None
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(text)
     except ValueError:
         parsed = _v11_time(text)
         if parsed is None:
-            raise PayloadError(platform, path, f"not a timestamp: {text[:40]!r}") from None
+            raise PayloadError(
+                platform, path, f"not a timestamp: {text[:40]!r}"
+            ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -343,7 +370,7 @@ class ThreadBuilder:
 
     def add(self, post: PostDraft, path: str) -> PostDraft:
         """Add (or merge) a post; return the post kept."""
-        post = {k: v for k, v in post.items() if v is not None and v != () and v != []}
+        post = {k: v for k, v in post.items() if v is not None and v not in ((), [])}
         existing = self._posts.get(post["id"])
         if existing is None:
             self._posts[post["id"]] = _Entry(post, path, len(self._posts))
@@ -357,11 +384,15 @@ class ThreadBuilder:
         if post.get("missing"):
             return old
         for key, value in post.items():
-            if key not in old or (key == "text" and len(str(value)) > len(str(old[key]))):
+            if key not in old or (
+                key == "text" and len(str(value)) > len(str(old[key]))
+            ):
                 old[key] = value
         return old
 
-    def placeholder(self, post_id: str, author: str | None = None, *, kind: str = "original") -> None:
+    def placeholder(
+        self, post_id: str, author: str | None = None, *, kind: str = "original"
+    ) -> None:
         """Note a referenced post the payload does not hold (used unless it turns up)."""
         known = self._placeholders.get(post_id)
         if known is None or (author and known.get("author") == "@unknown"):
@@ -393,13 +424,20 @@ class ThreadBuilder:
                 posts[pid] = dict(stub)
                 paths[pid] = "$"
         if target not in posts:
-            raise PayloadError(self.platform, "$", f"the payload holds no post with id `{target}`")
+            raise PayloadError(
+                self.platform, "$", f"the payload holds no post with id `{target}`"
+            )
         for pid, post in list(posts.items()):
             for field in ("in_reply_to", "retweet_of", "quote_of"):
                 ref = post.get(field)
                 if ref is not None and ref not in posts:
                     # referenced but never described: a placeholder keeps the link visible
-                    posts[ref] = {"id": ref, "author": "@unknown", "kind": "original", "missing": True}
+                    posts[ref] = {
+                        "id": ref,
+                        "author": "@unknown",
+                        "kind": "original",
+                        "missing": True,
+                    }
                     paths[ref] = paths[pid]
         keepers = set(posts) if keep == "all" else self._chain_of(target, posts)
         ordered = self._order([p for pid, p in posts.items() if pid in keepers], paths)
@@ -414,7 +452,9 @@ class ThreadBuilder:
         except ValidationError as exc:
             lines = format_validation_error(exc)
             first = lines[0] if lines else str(exc)
-            raise PayloadError(self.platform, "$", f"the posts do not make a valid thread: {first}") from None
+            raise PayloadError(
+                self.platform, "$", f"the posts do not make a valid thread: {first}"
+            ) from None
 
     @staticmethod
     def _chain_of(target: str, posts: Mapping[str, PostDraft]) -> set[str]:
@@ -427,26 +467,37 @@ class ThreadBuilder:
             seen.add(pid)
             post = posts[pid]
             todo.extend(
-                ref for ref in (post.get("in_reply_to"), post.get("retweet_of"), post.get("quote_of")) if ref
+                ref
+                for ref in (
+                    post.get("in_reply_to"),
+                    post.get("retweet_of"),
+                    post.get("quote_of"),
+                )
+                if ref
             )
         return seen
 
-    def _order(self, posts: list[PostDraft], paths: Mapping[str, str]) -> list[PostDraft]:
+    def _order(
+        self, posts: list[PostDraft], paths: Mapping[str, str]
+    ) -> list[PostDraft]:
         # parents before children (a reference must name an earlier post); among posts
         # free to go, the earliest first (by time, then by the id as a number when it is one)
         by_id = {p["id"]: p for p in posts}
         waiting: dict[str, int] = {}
         children: dict[str, list[str]] = {pid: [] for pid in by_id}
         for pid, post in by_id.items():
-            refs = {post.get(f) for f in ("in_reply_to", "retweet_of", "quote_of")} - {None}
-            refs = {r for r in refs if r in by_id}
+            refs: set[str] = {
+                ref
+                for f in ("in_reply_to", "retweet_of", "quote_of")
+                if (ref := post.get(f)) is not None and ref in by_id
+            }
             if pid in refs:
-                raise PayloadError(self.platform, paths.get(pid, "$"), f"post `{pid}` refers to itself")
+                raise PayloadError(
+                    self.platform, paths.get(pid, "$"), f"post `{pid}` refers to itself"
+                )
             waiting[pid] = len(refs)
             for ref in refs:
                 children[ref].append(pid)
-        import heapq
-
         ready = [(_sort_key(by_id[pid]), pid) for pid, n in waiting.items() if n == 0]
         heapq.heapify(ready)
         out: list[PostDraft] = []
@@ -463,7 +514,8 @@ class ThreadBuilder:
             raise PayloadError(
                 self.platform,
                 paths.get(first, "$"),
-                "the posts' references form a cycle: " + ", ".join(f"`{s}`" for s in stuck[:5]),
+                "the posts' references form a cycle: "
+                + ", ".join(f"`{s}`" for s in stuck[:5]),
             )
         return out
 

@@ -181,10 +181,7 @@ def threads_from_bluesky(
         items = [(item, f"$[{i}]") for i, item in enumerate(data)]
     else:
         root = need_mapping(data, _P, "$", "a Bluesky payload (an object)")
-        if _page_key(root) is None:
-            items = [(root, "$")]
-        else:
-            items = list(_page_items(root))
+        items = [(root, "$")] if _page_key(root) is None else list(_page_items(root))
     threads = []
     for item, path in items:
         reader = _Reader(brand_handles)
@@ -367,8 +364,8 @@ class _Reader:
         return focal
 
     def _unavailable(self, node: Mapping[str, Any], path: str) -> None:
-        # A #notFoundPost / #blockedPost: a placeholder only if a post refers to it (the
-        # references make it); a blocked author's DID is all it tells.
+        # An unavailable node becomes a placeholder only when a post refers to it (the
+        # reference makes it); here it is only checked.
         if not _is_unavailable(node):
             if "$type" in node:
                 return  # a union member this adapter does not know: nothing to read
@@ -530,9 +527,9 @@ class _Reader:
         depth: int = 0,
     ) -> str:
         if "author" in view:
-            author, name, did = self._actor(view["author"], f"{path}.author")
+            author, name, _ = self._actor(view["author"], f"{path}.author")
         else:
-            author, name, did = self._author_of_uri(uri), None, None
+            author, name = self._author_of_uri(uri), None
         text = record.get("text")
         if not isinstance(text, str):
             raise PayloadError(

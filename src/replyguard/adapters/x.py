@@ -92,7 +92,9 @@ def from_x(
     return threads[0]
 
 
-def threads_from_x(payload: object, *, brand_handles: Iterable[str] = ()) -> list[Thread]:
+def threads_from_x(
+    payload: object, *, brand_handles: Iterable[str] = ()
+) -> list[Thread]:
     """
     Return one thread per post of an X payload, in the payload's order.
 
@@ -114,18 +116,27 @@ def _read(data: Any, brand_handles: Iterable[str], want: str | None) -> list[Thr
     builder = ThreadBuilder("x", brand_handles)
     if isinstance(data, Mapping) and "tweet_create_events" in data:
         events = need_list(data["tweet_create_events"], "x", "$.tweet_create_events")
-        targets = [_v11(builder, s, f"$.tweet_create_events[{i}]") for i, s in enumerate(events)]
+        targets = [
+            _v11(builder, s, f"$.tweet_create_events[{i}]")
+            for i, s in enumerate(events)
+        ]
     elif isinstance(data, list):
         targets = [_v11(builder, s, f"$[{i}]") for i, s in enumerate(data)]
     else:
-        doc = need_mapping(data, "x", "$", "an X payload (an object or a list of statuses)")
-        if any(k in doc for k in ("data", "includes", "meta")) or ("errors" in doc and "id_str" not in doc):
+        doc = need_mapping(
+            data, "x", "$", "an X payload (an object or a list of statuses)"
+        )
+        if any(k in doc for k in ("data", "includes", "meta")) or (
+            "errors" in doc and "id_str" not in doc
+        ):
             targets = _v2(builder, doc)
         elif "id_str" in doc or "id" in doc:
             targets = [_v11(builder, doc, "$")]
         else:
             raise PayloadError(
-                "x", "$", "neither a v2 response (`data`) nor a v1.1 status (`id_str`, `text`)"
+                "x",
+                "$",
+                "neither a v2 response (`data`) nor a v1.1 status (`id_str`, `text`)",
             )
     if want is not None:
         if want not in builder:
@@ -139,21 +150,29 @@ def _read(data: Any, brand_handles: Iterable[str], want: str | None) -> list[Thr
 
 def _v2(builder: ThreadBuilder, doc: Mapping[str, Any]) -> list[str]:
     meta = doc.get("meta")
-    if "data" not in doc and isinstance(meta, Mapping) and meta.get("result_count") == 0:
+    if (
+        "data" not in doc
+        and isinstance(meta, Mapping)
+        and meta.get("result_count") == 0
+    ):
         return []  # an empty page: no new mentions
     if "data" not in doc:
         errors = doc.get("errors")
         detail = ""
         if isinstance(errors, list) and errors and isinstance(errors[0], Mapping):
             detail = f": {errors[0].get('title') or ''} {errors[0].get('detail') or ''}".rstrip()
-        raise PayloadError("x", "$.data", f"missing: the response holds no tweet{detail}")
+        raise PayloadError(
+            "x", "$.data", f"missing: the response holds no tweet{detail}"
+        )
     includes = need_mapping(doc.get("includes") or {}, "x", "$.includes")
     users = _index(includes.get("users"), "$.includes.users")
     media = _index(includes.get("media"), "$.includes.media", key="media_key")
     raw = doc["data"]
-    tweets = [(raw, "$.data")] if isinstance(raw, Mapping) else [
-        (t, f"$.data[{i}]") for i, t in enumerate(need_list(raw, "x", "$.data"))
-    ]
+    tweets = (
+        [(raw, "$.data")]
+        if isinstance(raw, Mapping)
+        else [(t, f"$.data[{i}]") for i, t in enumerate(need_list(raw, "x", "$.data"))]
+    )
     extra = need_list(includes.get("tweets") or [], "x", "$.includes.tweets")
     context = _V2(builder, users, media)
     for index, tweet in enumerate(extra):  # what the data tweets refer to, read first
@@ -179,7 +198,7 @@ class _V2:
         tweet = need_mapping(tweet, "x", path, "a tweet object")
         pid = as_id(tweet.get("id"), "x", f"{path}.id")
         text = _text(tweet, path)
-        author = self.author(tweet, path, text)
+        author = self.author(tweet, path)
         post: PostDraft = {
             "id": pid,
             "author": author[0],
@@ -187,21 +206,27 @@ class _V2:
             "author_followers": author[2],
             "text": text,
             "kind": "original",
-            "created_at": parse_time(tweet.get("created_at"), "x", f"{path}.created_at"),
+            "created_at": parse_time(
+                tweet.get("created_at"), "x", f"{path}.created_at"
+            ),
             "lang": _lang(tweet.get("lang")),
             "metrics": _metrics(tweet.get("public_metrics")),
             "links": _links(tweet.get("entities"), f"{path}.entities"),
             "media": self.attachments(tweet.get("attachments"), f"{path}.attachments"),
-            "url": f"https://x.com/{author[0][1:]}/status/{pid}" if author[0] != "@unknown" else None,
+            "url": f"https://x.com/{author[0][1:]}/status/{pid}"
+            if author[0] != "@unknown"
+            else None,
         }
         refs = tweet.get("referenced_tweets") or []
-        for index, ref in enumerate(need_list(refs, "x", f"{path}.referenced_tweets")):
+        for index, item in enumerate(need_list(refs, "x", f"{path}.referenced_tweets")):
             where = f"{path}.referenced_tweets[{index}]"
-            ref = need_mapping(ref, "x", where)
+            ref = need_mapping(item, "x", where)
             kind = ref.get("type")
             if kind not in _KINDS:
                 raise PayloadError(
-                    "x", f"{where}.type", f"expected retweeted, quoted or replied_to, found {kind!r}"
+                    "x",
+                    f"{where}.type",
+                    f"expected retweeted, quoted or replied_to, found {kind!r}",
                 )
             ref_id = as_id(ref.get("id"), "x", f"{where}.id")
             post[_KINDS[kind]] = ref_id
@@ -218,7 +243,9 @@ class _V2:
         self.builder.add(post, path)
         return pid
 
-    def author(self, tweet: Mapping[str, Any], path: str, text: str) -> tuple[str, str | None, int | None]:
+    def author(
+        self, tweet: Mapping[str, Any], path: str
+    ) -> tuple[str, str | None, int | None]:
         author_id = tweet.get("author_id")
         if author_id is None:
             raise PayloadError(
@@ -240,9 +267,15 @@ class _V2:
         user, where = found
         handle = opt_str(user.get("username"), "x", f"{where}.username")
         if not handle:
-            raise PayloadError("x", f"{where}.username", "missing: request user.fields=username")
+            raise PayloadError(
+                "x", f"{where}.username", "missing: request user.fields=username"
+            )
         metrics = user.get("public_metrics")
-        followers = opt_int(metrics.get("followers_count")) if isinstance(metrics, Mapping) else None
+        followers = (
+            opt_int(metrics.get("followers_count"))
+            if isinstance(metrics, Mapping)
+            else None
+        )
         return f"@{handle}", opt_str(user.get("name"), "x", f"{where}.name"), followers
 
     def user_handle(self, user_id: Any) -> str | None:
@@ -283,9 +316,9 @@ def _index(
     out: dict[str, tuple[Mapping[str, Any], str]] = {}
     if value is None:
         return out
-    for index, item in enumerate(need_list(value, "x", path)):
+    for index, raw in enumerate(need_list(value, "x", path)):
         where = f"{path}[{index}]"
-        item = need_mapping(item, "x", where)
+        item = need_mapping(raw, "x", where)
         out[as_id(item.get(key), "x", f"{where}.{key}")] = (item, where)
     return out
 
@@ -336,7 +369,7 @@ def _links(entities: Any, path: str) -> list[str]:
     if not isinstance(entities, Mapping):
         return []
     out: list[str] = []
-    for index, url in enumerate(need_list(entities.get("urls") or [], "x", f"{path}.urls")):
+    for url in need_list(entities.get("urls") or [], "x", f"{path}.urls"):
         if not isinstance(url, Mapping):
             continue
         if url.get("media_key"):  # the picture's own t.co link
@@ -355,9 +388,13 @@ def _v11(builder: ThreadBuilder, status: Any, path: str, depth: int = 0) -> str:
     if depth > 20:
         raise PayloadError("x", path, "statuses nested deeper than 20")
     if "data" in status and "id_str" not in status:
-        raise PayloadError("x", path, "a v2 response inside a v1.1 list: pass it on its own")
+        raise PayloadError(
+            "x", path, "a v2 response inside a v1.1 list: pass it on its own"
+        )
     pid = as_id(status.get("id_str", status.get("id")), "x", f"{path}.id_str")
-    user = need_mapping(status.get("user"), "x", f"{path}.user", "the author (a user object)")
+    user = need_mapping(
+        status.get("user"), "x", f"{path}.user", "the author (a user object)"
+    )
     handle = opt_str(user.get("screen_name"), "x", f"{path}.user.screen_name")
     if not handle:
         raise PayloadError("x", f"{path}.user.screen_name", "missing")
@@ -385,17 +422,25 @@ def _v11(builder: ThreadBuilder, status: Any, path: str, depth: int = 0) -> str:
     }
     retweeted = status.get("retweeted_status")
     if retweeted is not None:
-        post["retweet_of"] = _v11(builder, retweeted, f"{path}.retweeted_status", depth + 1)
+        post["retweet_of"] = _v11(
+            builder, retweeted, f"{path}.retweeted_status", depth + 1
+        )
     quoted = status.get("quoted_status")
     if quoted is not None:
         post["quote_of"] = _v11(builder, quoted, f"{path}.quoted_status", depth + 1)
-    elif status.get("quoted_status_id_str") or (status.get("is_quote_status") and status.get("quoted_status_id")):
+    elif status.get("quoted_status_id_str") or (
+        status.get("is_quote_status") and status.get("quoted_status_id")
+    ):
         quoted_id = as_id(
-            status.get("quoted_status_id_str", status.get("quoted_status_id")), "x", f"{path}.quoted_status_id_str"
+            status.get("quoted_status_id_str", status.get("quoted_status_id")),
+            "x",
+            f"{path}.quoted_status_id_str",
         )
         post["quote_of"] = quoted_id
         builder.placeholder(quoted_id)
-    reply_to = status.get("in_reply_to_status_id_str", status.get("in_reply_to_status_id"))
+    reply_to = status.get(
+        "in_reply_to_status_id_str", status.get("in_reply_to_status_id")
+    )
     if reply_to is not None:
         reply_id = as_id(reply_to, "x", f"{path}.in_reply_to_status_id_str")
         if "retweet_of" not in post and _LEGACY_RT.match(text):
@@ -404,11 +449,12 @@ def _v11(builder: ThreadBuilder, status: Any, path: str, depth: int = 0) -> str:
         else:
             post["in_reply_to"] = reply_id
             name = status.get("in_reply_to_screen_name")
-            builder.placeholder(reply_id, f"@{name}" if isinstance(name, str) and name else None)
+            builder.placeholder(
+                reply_id, f"@{name}" if isinstance(name, str) and name else None
+            )
     post["kind"] = _kind(post)
-    if post["kind"] == "retweet" and "retweet_of" in post and post["retweet_of"] not in builder:
-        _legacy(builder, post, path)
-    elif "retweet_of" not in post:
+    if "retweet_of" not in post or post["retweet_of"] not in builder:
+        # a hand-made retweet: rebuild the original (under the id an old client named)
         _legacy(builder, post, path)
     builder.add(post, path)
     return pid
@@ -427,17 +473,15 @@ def _v11_text(status: Mapping[str, Any], path: str) -> str:
 def _v11_media(value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, Mapping) or not isinstance(value.get("media"), list):
         return []
-    out: list[dict[str, Any]] = []
-    for item in value["media"]:
-        if isinstance(item, Mapping):
-            out.append(
-                {
-                    "type": _MEDIA_TYPES.get(str(item.get("type")), "other"),
-                    "url": item.get("media_url_https") or item.get("media_url"),
-                    "alt_text": item.get("ext_alt_text"),
-                }
-            )
-    return out
+    return [
+        {
+            "type": _MEDIA_TYPES.get(str(item.get("type")), "other"),
+            "url": item.get("media_url_https") or item.get("media_url"),
+            "alt_text": item.get("ext_alt_text"),
+        }
+        for item in value["media"]
+        if isinstance(item, Mapping)
+    ]
 
 
 # --- retweets written by hand ----------------------------------------------------
@@ -467,10 +511,17 @@ def _legacy(builder: ThreadBuilder, post: PostDraft, path: str) -> None:
         return
     original = post.get("retweet_of")
     if original is None:
-        digest = hashlib.blake2b(f"{author.lower()}\x00{rest}".encode(), digest_size=8).hexdigest()
+        digest = hashlib.blake2b(
+            f"{author.lower()}\x00{rest}".encode(), digest_size=8
+        ).hexdigest()
         original = f"rt-{match.group(1).lower()}-{digest}"
     if original not in builder:
-        draft: PostDraft = {"id": original, "author": author, "text": rest, "kind": "original"}
+        draft: PostDraft = {
+            "id": original,
+            "author": author,
+            "text": rest,
+            "kind": "original",
+        }
         _legacy(builder, draft, path)  # "RT @a: RT @b: ..." is a chain
         builder.add(draft, path)
     post[field] = original
