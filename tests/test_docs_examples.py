@@ -11,6 +11,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 # every page with examples that stand alone (writing.md's need the policy file its
 # shell steps write first; cli.md and reference.md have no Python examples)
 PAGES = [
+    "adapters.md",
     "concepts.md",
     "errors.md",
     "escalations.md",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib.resources
 import json
+import re
 import sys
 import textwrap
 from collections import Counter
@@ -283,8 +284,33 @@ def _print_trace(trace: Sequence[Any], out: TextIO) -> None:
         out.write(line.rstrip() + "\n")
 
 
+_API_HINTS = (
+    (re.compile(r"pass target=(?: \(a post id\))?"), "pass --target ID"),
+    (
+        re.compile(r"pass platform=(?: \([^)]*\))?"),
+        "pass --platform x|bluesky|mastodon",
+    ),
+    (
+        re.compile(r"use threads_from_\w+(?:, which returns a thread for each)?"),
+        "use --all",
+    ),
+)
+
+
+def _payload_problem(source: str, exc: Exception) -> _UserError:
+    """Return an adapter's error worded for the command line (flags, not arguments)."""
+    text = str(exc)
+    for pattern, flag in _API_HINTS:
+        text = pattern.sub(flag, text)
+    return _UserError(f"{source}: {text}")
+
+
 def _platform_thread(
-    data: Any, source: str, platform: str | None, brands: list[str] | None, target: str | None
+    data: Any,
+    source: str,
+    platform: str | None,
+    brands: list[str] | None,
+    target: str | None,
 ) -> Any:
     """Return `data` as thread data, converting a platform payload (X, Bluesky, Mastodon)."""
     from replyguard.adapters import detect_platform, from_payload  # noqa: PLC0415
@@ -295,9 +321,11 @@ def _platform_thread(
     ):
         return data  # replyguard's own thread format
     try:
-        thread = from_payload(data, platform=platform, brand_handles=brands or (), target=target)
+        thread = from_payload(
+            data, platform=platform, brand_handles=brands or (), target=target
+        )
     except PayloadError as exc:
-        raise _UserError(f"{source}: {exc}") from None
+        raise _payload_problem(source, exc) from None
     return thread
 
 
@@ -305,12 +333,18 @@ def cmd_review(args: argparse.Namespace) -> int:
     """Review one reply against one thread file (or a platform payload)."""
     data = _read_json(args.thread)
     reply = args.reply
-    if isinstance(data, dict) and "thread" in data and "posts" in (data["thread"] or {}):
+    if (
+        isinstance(data, dict)
+        and "thread" in data
+        and "posts" in (data["thread"] or {})
+    ):
         # a stream event or a scenario
         reply = reply if reply is not None else data.get("reply")
         data = data["thread"]
     else:
-        data = _platform_thread(data, args.thread, args.platform, args.brand, args.target)
+        data = _platform_thread(
+            data, args.thread, args.platform, args.brand, args.target
+        )
     if reply is None:
         raise _UserError("give the proposed reply with --reply TEXT")
     at = _at(args.at, "--at") if args.at else None
@@ -677,16 +711,25 @@ def cmd_convert(args: argparse.Namespace) -> int:
     brands = args.brand or ()
     try:
         if args.all:
-            threads = threads_from_payload(data, platform=args.platform, brand_handles=brands)
+            threads = threads_from_payload(
+                data, platform=args.platform, brand_handles=brands
+            )
         else:
             threads = [
-                from_payload(data, platform=args.platform, brand_handles=brands, target=args.target)
+                from_payload(
+                    data,
+                    platform=args.platform,
+                    brand_handles=brands,
+                    target=args.target,
+                )
             ]
     except PayloadError as exc:
-        raise _UserError(f"{args.payload}: {exc}") from None
+        raise _payload_problem(args.payload, exc) from None
     out = _out()
     for thread in threads:
-        text = thread.model_dump_json(exclude_defaults=True, indent=None if args.all else 2)
+        text = thread.model_dump_json(
+            exclude_defaults=True, indent=None if args.all else 2
+        )
         out.write(text + "\n")
     return EXIT_OK
 
@@ -917,7 +960,8 @@ def _payload_options(parser: argparse.ArgumentParser, *, target: bool) -> None:
     )
     if target:
         parser.add_argument(
-            "--target", help="the id of the post answered, when the payload holds several"
+            "--target",
+            help="the id of the post answered, when the payload holds several",
         )
 
 
@@ -958,7 +1002,9 @@ def _parser() -> argparse.ArgumentParser:
         "convert",
         help="print an X, Bluesky or Mastodon payload as replyguard thread JSON",
     )
-    convert.add_argument("payload", help="a payload JSON file (or - for standard input)")
+    convert.add_argument(
+        "payload", help="a payload JSON file (or - for standard input)"
+    )
     _payload_options(convert, target=True)
     convert.add_argument(
         "--all",

@@ -79,7 +79,6 @@ class InvalidInput(ReplyGuardError, ValueError):
         self.problems = problems or (message,)
 
 
-
 class PayloadError(InvalidInput, InvalidArgument):
     """
     A platform payload (X, Bluesky, Mastodon) cannot be turned into a thread.
@@ -95,7 +94,9 @@ class PayloadError(InvalidInput, InvalidArgument):
     """
 
     def __init__(self, platform: str, path: str, message: str) -> None:
-        super().__init__(f"{platform} payload: {path}: {message}", problems=(f"{path}: {message}",))
+        super().__init__(
+            f"{platform} payload: {path}: {message}", problems=(f"{path}: {message}",)
+        )
         self.platform = platform
         self.path = path
 

@@ -35,7 +35,9 @@ def test_convert_a_page_without_target_says_what_to_do(
 ) -> None:
     assert main(["convert", STORM]) == 2
     err = capsys.readouterr().err
-    assert "x payload: $: the payload holds 3 posts" in err
+    assert (
+        "x payload: $: the payload holds 3 posts: pass --target ID or use --all" in err
+    )
     assert STORM in err
 
 

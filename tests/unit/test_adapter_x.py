@@ -49,12 +49,8 @@ def test_v2_page_gives_one_thread_per_tweet_with_its_chain() -> None:
     ]
     assert quote.target_post.kind == "quote"
     assert quote.target_post.quote_of == original
-    assert (
-        reply.target_post.kind == "reply"
-    )
-    assert (
-        reply.target_post.in_reply_to == original
-    )
+    assert reply.target_post.kind == "reply"
+    assert reply.target_post.in_reply_to == original
     for thread in threads:
         assert thread.platform == "x"
         assert thread.brand_handles == tuple(BRAND)
@@ -66,21 +62,11 @@ def test_v2_fields_map_to_the_post() -> None:
     original = retweet.root
     assert original.author_name == "Chalk Walk"
     assert original.author_followers == 1200
-    assert (
-        original.created_at is not None
-    )
-    assert (
-        original.created_at.isoformat() == "2026-07-10T14:00:00+00:00"
-    )
-    assert (
-        original.metrics is not None
-    )
-    assert (
-        original.metrics.retweets == 212
-    )
-    assert (
-        original.metrics.likes == 980
-    )
+    assert original.created_at is not None
+    assert original.created_at.isoformat() == "2026-07-10T14:00:00+00:00"
+    assert original.metrics is not None
+    assert original.metrics.retweets == 212
+    assert original.metrics.likes == 980
     assert original.lang == "en"
     assert original.url == "https://x.com/chalk_walk/status/1811000000000000100"
     # the photo's own t.co link is not a link; the photo is media with its alt text
@@ -158,12 +144,8 @@ def test_v11_native_retweet_uses_the_extended_text_and_decodes_entities() -> Non
     root = thread.root
     assert root.text.endswith("we want answers <3")
     assert "&amp;" not in root.text
-    assert (
-        root.created_at is not None
-    )
-    assert (
-        root.created_at.isoformat() == "2013-07-10T14:00:00+00:00"
-    )
+    assert root.created_at is not None
+    assert root.created_at.isoformat() == "2013-07-10T14:00:00+00:00"
     assert thread.target_post.author_followers == 15
 
 
@@ -220,15 +202,9 @@ def test_integer_ids_and_the_v11_id_field_are_read_as_strings() -> None:
     }
     thread = from_x(status)
     assert thread.target == "12345678901234567890"
-    assert (
-        thread.parent is not None
-    )
-    assert (
-        thread.parent.id == "11"
-    )
-    assert (
-        thread.parent.author == "@b"
-    )
+    assert thread.parent is not None
+    assert thread.parent.id == "11"
+    assert thread.parent.author == "@b"
 
 
 # --- with the guard ------------------------------------------------------------------

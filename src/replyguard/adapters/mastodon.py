@@ -29,7 +29,7 @@ How the Mastodon model maps onto the thread format:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from html.parser import HTMLParser
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
@@ -68,7 +68,18 @@ _MEDIA_TYPES: Final = {
 # --- HTML -------------------------------------------------------------------------------
 
 _DROPPED: Final = frozenset(
-    {"script", "style", "template", "iframe", "object", "noscript", "svg", "math", "noembed", "noframes"}
+    {
+        "script",
+        "style",
+        "template",
+        "iframe",
+        "object",
+        "noscript",
+        "svg",
+        "math",
+        "noembed",
+        "noframes",
+    }
 )
 """Elements whose content is never text a reader sees: dropped whole."""
 _BLOCKS: Final = frozenset(
@@ -79,7 +90,21 @@ _BLOCKS: Final = frozenset(
 )  # fmt: skip
 _LINES: Final = frozenset({"li", "tr", "dt", "dd", "figcaption"})
 _VOID: Final = frozenset(
-    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+    }
 )
 _SPACES: Final = re.compile(r"[ \t\n\r\f\v]+")
 
@@ -114,7 +139,9 @@ class _Renderer(HTMLParser):
     def _write(self, text: str) -> None:
         if not self._pre:
             text = _SPACES.sub(" ", text)
-        at_line_start = not self._parts or self._pending > 0 or self._parts[-1].endswith("\n")
+        at_line_start = (
+            not self._parts or self._pending > 0 or self._parts[-1].endswith("\n")
+        )
         if at_line_start and not self._pre:
             text = text.lstrip(" ")
         if not text:
@@ -143,7 +170,11 @@ class _Renderer(HTMLParser):
         shown = _SPACES.sub(" ", "".join(anchor.parts)).strip()
         href = anchor.href
         handle = self._mentions.get(href)
-        if shown.startswith("@") and (handle or "mention" in anchor.classes) and "hashtag" not in anchor.classes:
+        if (
+            shown.startswith("@")
+            and (handle or "mention" in anchor.classes)
+            and "hashtag" not in anchor.classes
+        ):
             self._write(handle or _handle_from_link(shown, href))
             return
         if "hashtag" in anchor.classes or "tag" in anchor.rel:
@@ -187,7 +218,9 @@ class _Renderer(HTMLParser):
             self._anchor = _Anchor((attributes.get("href") or "").strip(), classes, rel)
         elif tag == "img":
             alt = (attributes.get("alt") or "").strip()
-            if alt and ("emoji" in classes or "custom-emoji" in classes or alt.startswith(":")):
+            if alt and (
+                "emoji" in classes or "custom-emoji" in classes or alt.startswith(":")
+            ):
                 self.handle_data(alt)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -242,7 +275,9 @@ def _handle_from_link(shown: str, href: str) -> str:
     return f"@{name}@{host}" if host else "@" + name
 
 
-def _render(html: str, mentions: Mapping[str, str], *, drop_quote_inline: bool) -> tuple[str, list[str]]:
+def _render(
+    html: str, mentions: Mapping[str, str], *, drop_quote_inline: bool
+) -> tuple[str, list[str]]:
     parser = _Renderer(mentions, drop_quote_inline=drop_quote_inline)
     parser.feed(html)
     parser.close()
@@ -282,7 +317,9 @@ def html_to_text(
     """
     try:
         text, _ = _render(html, mentions or {}, drop_quote_inline=drop_quote_inline)
-    except AssertionError as exc:  # old HTMLParser versions assert on some malformed markup
+    except (
+        AssertionError
+    ) as exc:  # old HTMLParser versions assert on some malformed markup
         raise ValueError(f"cannot parse the HTML: {exc}") from None
     return text
 
@@ -293,11 +330,17 @@ def html_to_text(
 def _need_str(value: Any, path: str) -> str:
     text = opt_str(value, _P, path)
     if not text:
-        raise PayloadError(_P, path, "expected a non-empty string, found " + ("null" if text is None else "''"))
+        raise PayloadError(
+            _P,
+            path,
+            "expected a non-empty string, found " + ("null" if text is None else "''"),
+        )
     return text
 
 
-def _kind_of(data: Mapping[str, Any]) -> Literal["status", "notification", "context", "groups"] | None:
+def _kind_of(
+    data: Mapping[str, Any],
+) -> Literal["status", "notification", "context", "groups"] | None:
     if "notification_groups" in data:
         return "groups"
     if "ancestors" in data or "descendants" in data:
@@ -314,7 +357,8 @@ class _Reader:
 
     def __init__(self, builder: ThreadBuilder) -> None:
         self.builder = builder
-        self._handles: dict[int, str] = {}  # id() of an account mapping -> its full handle
+        # id() of an account mapping (alive as long as the payload) -> its full handle
+        self._handles: dict[int, str] = {}
 
     # -- accounts
 
@@ -335,7 +379,9 @@ class _Reader:
         self._handles[id(data)] = handle
         return handle
 
-    def _mentions(self, status: Mapping[str, Any], path: str) -> tuple[dict[str, str], dict[str, str]]:
+    def _mentions(
+        self, status: Mapping[str, Any], path: str
+    ) -> tuple[dict[str, str], dict[str, str]]:
         """Return the mentions as (profile URL -> handle, account id -> handle)."""
         by_url: dict[str, str] = {}
         by_id: dict[str, str] = {}
@@ -366,14 +412,21 @@ class _Reader:
         """Add a status (and what it embeds) to the builder; return its id."""
         status = need_mapping(raw, _P, path, "a status")
         sid = as_id(status.get("id"), _P, f"{path}.id")
-        account = need_mapping(status.get("account"), _P, f"{path}.account", "an account")
+        account = need_mapping(
+            status.get("account"), _P, f"{path}.account", "an account"
+        )
         author = self.handle(account, f"{path}.account")
         post: PostDraft = {
             "id": sid,
             "author": author,
-            "author_name": opt_str(account.get("display_name"), _P, f"{path}.account.display_name") or None,
+            "author_name": opt_str(
+                account.get("display_name"), _P, f"{path}.account.display_name"
+            )
+            or None,
             "author_followers": opt_int(account.get("followers_count")),
-            "created_at": parse_time(status.get("created_at"), _P, f"{path}.created_at"),
+            "created_at": parse_time(
+                status.get("created_at"), _P, f"{path}.created_at"
+            ),
             "url": opt_str(status.get("url"), _P, f"{path}.url")
             or opt_str(status.get("uri"), _P, f"{path}.uri"),
         }
@@ -385,7 +438,11 @@ class _Reader:
         if reblog is not None:
             boosted = self.status(reblog, f"{path}.reblog")
             content = opt_str(status.get("content"), _P, f"{path}.content") or ""
-            text, _ = self._text(status, content, {}, path, drop_quote_inline=False) if content else ("", [])
+            text, _ = (
+                self._text(status, content, {}, path, drop_quote_inline=False)
+                if content
+                else ("", [])
+            )
             post.update(kind="retweet", retweet_of=boosted, text=text)
             self.builder.add(post, path)
             return sid
@@ -401,19 +458,31 @@ class _Reader:
             parent_account = status.get("in_reply_to_account_id")
             parent_author = None
             if parent_account is not None:
-                parent_author = by_id.get(as_id(parent_account, _P, f"{path}.in_reply_to_account_id"))
+                parent_author = by_id.get(
+                    as_id(parent_account, _P, f"{path}.in_reply_to_account_id")
+                )
             self.builder.placeholder(parent, parent_author)
         quoted = self._quote(status, sid, path)
 
-        content = status.get("content")
-        if content is None and "content" not in status:
-            raise PayloadError(_P, f"{path}.content", "expected a string, found nothing")
+        raw_content = status.get("content")
+        if raw_content is None and "content" not in status:
+            raise PayloadError(
+                _P, f"{path}.content", "expected a string, found nothing"
+            )
         text, links = self._text(
-            status, opt_str(content, _P, f"{path}.content") or "", by_url, path, drop_quote_inline=quoted is not None
+            status,
+            opt_str(raw_content, _P, f"{path}.content") or "",
+            by_url,
+            path,
+            drop_quote_inline=quoted is not None,
         )
         card = status.get("card")
         if card is not None:
-            card_url = opt_str(need_mapping(card, _P, f"{path}.card").get("url"), _P, f"{path}.card.url")
+            card_url = opt_str(
+                need_mapping(card, _P, f"{path}.card").get("url"),
+                _P,
+                f"{path}.card.url",
+            )
             if card_url and card_url not in links:
                 links.append(card_url)
         post.update(
@@ -446,10 +515,16 @@ class _Reader:
         drop_quote_inline: bool,
     ) -> tuple[str, list[str]]:
         try:
-            text, links = _render(content, mentions, drop_quote_inline=drop_quote_inline)
+            text, links = _render(
+                content, mentions, drop_quote_inline=drop_quote_inline
+            )
         except AssertionError as exc:
-            raise PayloadError(_P, f"{path}.content", f"cannot parse the HTML: {exc}") from None
-        warning = (opt_str(status.get("spoiler_text"), _P, f"{path}.spoiler_text") or "").strip()
+            raise PayloadError(
+                _P, f"{path}.content", f"cannot parse the HTML: {exc}"
+            ) from None
+        warning = (
+            opt_str(status.get("spoiler_text"), _P, f"{path}.spoiler_text") or ""
+        ).strip()
         if warning:
             text = f"CW: {warning}\n\n{text}" if text else f"CW: {warning}"
         return text, links
@@ -459,11 +534,17 @@ class _Reader:
         quote = status.get("quote")
         where = f"{path}.quote"
         fork = status.get("pleroma")
-        if quote is None and isinstance(fork, Mapping) and fork.get("quote") is not None:
+        if (
+            quote is None
+            and isinstance(fork, Mapping)
+            and fork.get("quote") is not None
+        ):
             quote, where = fork["quote"], f"{path}.pleroma.quote"
         if quote is not None:
             data = need_mapping(quote, _P, where, "a quote")
-            if _kind_of(data) == "status":  # Fedibird, Glitch, Akkoma: the quoted status itself
+            if (
+                _kind_of(data) == "status"
+            ):  # Fedibird, Glitch, Akkoma: the quoted status itself
                 return self.status(data, where)
             # Mastodon 4.5+: Quote {state, quoted_status} or ShallowQuote {state, quoted_status_id}
             state = opt_str(data.get("state"), _P, f"{where}.state")
@@ -472,10 +553,14 @@ class _Reader:
                 return self.status(inner, f"{where}.quoted_status")
             known, author = None, None
             if inner is not None:
-                inner_data = need_mapping(inner, _P, f"{where}.quoted_status", "a status")
+                inner_data = need_mapping(
+                    inner, _P, f"{where}.quoted_status", "a status"
+                )
                 known = as_id(inner_data.get("id"), _P, f"{where}.quoted_status.id")
                 if inner_data.get("account") is not None:
-                    author = self.handle(inner_data["account"], f"{where}.quoted_status.account")
+                    author = self.handle(
+                        inner_data["account"], f"{where}.quoted_status.account"
+                    )
             elif data.get("quoted_status_id") is not None:
                 known = as_id(data["quoted_status_id"], _P, f"{where}.quoted_status_id")
             elif status.get("quote_id") is not None:
@@ -509,7 +594,10 @@ class _Reader:
                 {
                     "type": _MEDIA_TYPES.get(kind, "other"),
                     "url": url,
-                    "alt_text": opt_str(attachment.get("description"), _P, f"{where}.description") or None,
+                    "alt_text": opt_str(
+                        attachment.get("description"), _P, f"{where}.description"
+                    )
+                    or None,
                 }
             )
         return media
@@ -522,13 +610,23 @@ class _Reader:
         kind = _need_str(data.get("type"), f"{path}.type")
         if kind in _POST_NOTIFICATIONS:
             if data.get("status") is None:
-                raise PayloadError(_P, f"{path}.status", f"a `{kind}` notification needs its status, found null")
+                raise PayloadError(
+                    _P,
+                    f"{path}.status",
+                    f"a `{kind}` notification needs its status, found null",
+                )
             return self.status(data["status"], f"{path}.status")
         if kind == "reblog":
             if data.get("status") is None:
-                raise PayloadError(_P, f"{path}.status", "a `reblog` notification needs its status, found null")
+                raise PayloadError(
+                    _P,
+                    f"{path}.status",
+                    "a `reblog` notification needs its status, found null",
+                )
             boosted = self.status(data["status"], f"{path}.status")
-            account = need_mapping(data.get("account"), _P, f"{path}.account", "an account")
+            account = need_mapping(
+                data.get("account"), _P, f"{path}.account", "an account"
+            )
             when = parse_time(data.get("created_at"), _P, f"{path}.created_at")
             return self.boost(boosted, account, f"{path}.account", when, path)
         if refuse:
@@ -541,7 +639,12 @@ class _Reader:
         return None
 
     def boost(
-        self, boosted: str, account: Mapping[str, Any], account_path: str, when: Any, path: str
+        self,
+        boosted: str,
+        account: Mapping[str, Any],
+        account_path: str,
+        when: Any,
+        path: str,
     ) -> str:
         booster = as_id(account.get("id"), _P, f"{account_path}.id")
         post_id = f"{boosted}#reblog-by-{booster}"
@@ -549,7 +652,10 @@ class _Reader:
             {
                 "id": post_id,
                 "author": self.handle(account, account_path),
-                "author_name": opt_str(account.get("display_name"), _P, f"{account_path}.display_name") or None,
+                "author_name": opt_str(
+                    account.get("display_name"), _P, f"{account_path}.display_name"
+                )
+                or None,
                 "author_followers": opt_int(account.get("followers_count")),
                 "text": "",
                 "kind": "retweet",
@@ -575,10 +681,14 @@ class _Reader:
             ("accounts", accounts, "an account"),
             ("partial_accounts", accounts, "an account"),
         ):
-            for index, item in enumerate(need_list(data.get(key) or [], _P, f"$.{key}")):
+            for index, item in enumerate(
+                need_list(data.get(key) or [], _P, f"$.{key}")
+            ):
                 where = f"$.{key}[{index}]"
                 entry = need_mapping(item, _P, where, what)
                 table[as_id(entry.get("id"), _P, f"{where}.id")] = (entry, where)
+        for entry, where in statuses.values():  # posts the other groups may refer to
+            self.status(entry, where)
         out: list[tuple[str, ThreadBuilder | None]] = []
         groups = need_list(data.get("notification_groups"), _P, "$.notification_groups")
         for index, item in enumerate(groups):
@@ -589,29 +699,43 @@ class _Reader:
                 continue
             status_id = as_id(group.get("status_id"), _P, f"{where}.status_id")
             if status_id not in statuses:
-                raise PayloadError(_P, f"{where}.status_id", f"no status `{status_id}` in `$.statuses`")
+                raise PayloadError(
+                    _P, f"{where}.status_id", f"no status `{status_id}` in `$.statuses`"
+                )
             entry, entry_path = statuses[status_id]
             if kind != "reblog":
                 out.append((self.status(entry, entry_path), None))
                 continue
             crowd = _Reader(ThreadBuilder(_P, self.builder.brand_handles))
             sid = crowd.status(entry, entry_path)
-            samples = need_list(group.get("sample_account_ids") or [], _P, f"{where}.sample_account_ids")
+            samples = need_list(
+                group.get("sample_account_ids") or [], _P, f"{where}.sample_account_ids"
+            )
             when = parse_time(
-                group.get("latest_page_notification_at"), _P, f"{where}.latest_page_notification_at"
+                group.get("latest_page_notification_at"),
+                _P,
+                f"{where}.latest_page_notification_at",
             )
             first: str | None = None
             for number, raw_id in enumerate(samples):
                 at = f"{where}.sample_account_ids[{number}]"
                 account_id = as_id(raw_id, _P, at)
                 if account_id not in accounts:
-                    raise PayloadError(_P, at, f"no account `{account_id}` in `$.accounts`")
+                    raise PayloadError(
+                        _P, at, f"no account `{account_id}` in `$.accounts`"
+                    )
                 account, account_path = accounts[account_id]
                 # the most recent booster comes first, at the group's latest time
-                post_id = crowd.boost(sid, account, account_path, None if first else when, where)
+                post_id = crowd.boost(
+                    sid, account, account_path, None if first else when, where
+                )
                 first = first or post_id
             if first is None:
-                raise PayloadError(_P, f"{where}.sample_account_ids", "a `reblog` group needs its accounts")
+                raise PayloadError(
+                    _P,
+                    f"{where}.sample_account_ids",
+                    "a `reblog` group needs its accounts",
+                )
             out.append((first, crowd.builder))
         return out
 
@@ -620,12 +744,14 @@ class _Reader:
 
 
 def _payload_error_at(exc: PayloadError, prefix: str) -> PayloadError:
-    message = exc.problems[0][len(exc.path) + 2 :] if exc.problems else str(exc)
+    message = exc.problems[0][len(exc.path) + 2 :]  # problems[0] is `path: message`
     return PayloadError(_P, prefix + exc.path, message)
 
 
 def _read_context(reader: _Reader, data: Any, prefix: str) -> None:
-    context = need_mapping(data, _P, prefix + "$", "a context ({ancestors, descendants})")
+    context = need_mapping(
+        data, _P, prefix + "$", "a context ({ancestors, descendants})"
+    )
     for key in ("ancestors", "descendants"):
         items = need_list(context.get(key) or [], _P, f"{prefix}$.{key}")
         for index, item in enumerate(items):
@@ -666,7 +792,7 @@ def from_mastodon(
         >>> status = {"id": "7", "content": "<p>Hello @acme</p>", "account": {
         ...     "id": "1", "acct": "ann", "url": "https://mastodon.social/@ann"}}
         >>> thread = from_mastodon(status, brand_handles=["@acme"])
-        >>> thread.target.author, thread.target.kind
+        >>> thread.target_post.author, thread.target_post.kind
         ('@ann@mastodon.social', 'original')
     """
     data = load_payload(payload, _P)
@@ -675,7 +801,11 @@ def from_mastodon(
     reader = _Reader(builder)
     keep: Literal["chain", "all"] = "chain"
     if isinstance(data, list):
-        raise PayloadError(_P, "$", "a list of posts: use threads_from_mastodon, which returns a thread for each")
+        raise PayloadError(
+            _P,
+            "$",
+            "a list of posts: use threads_from_mastodon, which returns a thread for each",
+        )
     data = need_mapping(data, _P, "$", "a Mastodon status, notification or context")
     kind = _kind_of(data)
     default: str | None = None
@@ -685,22 +815,29 @@ def from_mastodon(
         default = reader.notification(data, "$", refuse=True)
     elif kind == "context":
         if context is not None:
-            raise PayloadError(_P, "$", "the payload is a context already: pass the status with context=")
+            raise PayloadError(
+                _P,
+                "$",
+                "the payload is a context already: pass the status with context=",
+            )
         _read_context(reader, data, "")
         keep = "all"
     elif kind == "groups":
-        found = reader.groups(data, refuse=False)
+        found = reader.groups(data)
         if len(found) != 1:
             raise PayloadError(
                 _P,
                 "$.notification_groups",
                 f"{len(found)} notification groups about posts: use threads_from_mastodon",
             )
-        default, all_of_group = found[0]
-        keep = "all" if all_of_group else "chain"
+        default, crowd = found[0]
+        if crowd is not None:
+            builder, reader, keep = crowd, _Reader(crowd), "all"
     else:
         raise PayloadError(
-            _P, "$", "not a Mastodon status (id, account, content), notification (type, status) or context"
+            _P,
+            "$",
+            "not a Mastodon status (id, account, content), notification (type, status) or context",
         )
     if context is not None:
         try:
@@ -714,11 +851,15 @@ def from_mastodon(
     elif default is not None:
         goal = default
     else:
-        raise PayloadError(_P, "$", "a context holds no target: name the status to answer with target=")
+        raise PayloadError(
+            _P, "$", "a context holds no target: name the status to answer with target="
+        )
     return builder.build(goal, keep=keep)
 
 
-def threads_from_mastodon(payload: object, *, brand_handles: Iterable[str] = ()) -> list[Thread]:
+def threads_from_mastodon(
+    payload: object, *, brand_handles: Iterable[str] = ()
+) -> list[Thread]:
     """
     Return a thread for each post in a page of Mastodon notifications or statuses.
 
@@ -729,8 +870,9 @@ def threads_from_mastodon(payload: object, *, brand_handles: Iterable[str] = ())
 
     Args:
         payload: a list of Notifications or Statuses (``GET /api/v1/notifications``, a
-            timeline), grouped notifications (``GET /api/v2/notifications``), or one
-            notification or status; parsed JSON, JSON text or Mastodon.py's objects.
+            timeline), grouped notifications (``GET /api/v2/notifications``), a
+            status context (a thread for each of its statuses), or one notification or
+            status; parsed JSON, JSON text or Mastodon.py's objects.
         brand_handles: the brand's handles, ``@acme`` or ``@acme@mastodon.social``.
 
     Returns:
@@ -749,34 +891,50 @@ def threads_from_mastodon(payload: object, *, brand_handles: Iterable[str] = ())
     refuse_other_platform(data, _P)
     builder = ThreadBuilder(_P, brand_handles)
     reader = _Reader(builder)
-    targets: list[tuple[str, bool]] = []
+    targets: list[tuple[str, ThreadBuilder | None]] = []
     if isinstance(data, Mapping) and _kind_of(data) == "groups":
-        targets = reader.groups(data, refuse=False)
+        targets = reader.groups(data)
     else:
-        if isinstance(data, Mapping) and _kind_of(data) == "context":
-            raise PayloadError(_P, "$", "a context holds no target: use from_mastodon(status, context=...)")
-        items: Sequence[Any] = data if isinstance(data, list) else [data]
-        single = not isinstance(data, list)
-        for index, raw in enumerate(items):
-            path = "$" if single else f"$[{index}]"
+        entries: list[tuple[Any, str]]
+        if isinstance(data, list):
+            entries = [(raw, f"$[{index}]") for index, raw in enumerate(data)]
+        elif isinstance(data, Mapping) and _kind_of(data) == "context":
+            # a context is a page of statuses too: one thread for each, in the
+            # conversation's order (their parents among them, not placeholders)
+            entries = [
+                (raw, f"$.{key}[{index}]")
+                for key in ("ancestors", "descendants")
+                for index, raw in enumerate(
+                    need_list(data.get(key) or [], _P, f"$.{key}")
+                )
+            ]
+        else:
+            entries = [(data, "$")]
+        for raw, path in entries:
             item = need_mapping(raw, _P, path, "a Mastodon status or notification")
             kind = _kind_of(item)
             if kind == "status":
-                targets.append((reader.status(item, path), False))
+                targets.append((reader.status(item, path), None))
             elif kind == "notification":
                 found = reader.notification(item, path, refuse=False)
                 if found is not None:
-                    targets.append((found, False))
+                    targets.append((found, None))
             else:
-                raise PayloadError(_P, path, "not a Mastodon status (id, account, content) or notification (type)")
+                raise PayloadError(
+                    _P,
+                    path,
+                    "not a Mastodon status (id, account, content) or notification (type)",
+                )
     threads: list[Thread] = []
     seen: set[str] = set()
-    for goal, all_of_group in targets:
+    for goal, crowd in targets:
         if goal in seen:
             continue
         seen.add(goal)
-        if all_of_group:  # a reblog group: the boosted post and every sampled boost of it
-            threads.append(_group_thread(builder, goal))
+        if (
+            crowd is not None
+        ):  # a reblog group: the boosted post and every sampled boost
+            threads.append(crowd.build(goal, keep="all"))
         else:
             threads.append(builder.build(goal))
     return threads

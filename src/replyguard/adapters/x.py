@@ -222,7 +222,7 @@ class _V2:
             where = f"{path}.referenced_tweets[{index}]"
             ref = need_mapping(item, "x", where)
             kind = ref.get("type")
-            if kind not in _KINDS:
+            if not isinstance(kind, str) or kind not in _KINDS:
                 raise PayloadError(
                     "x",
                     f"{where}.type",
