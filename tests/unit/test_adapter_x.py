@@ -419,3 +419,32 @@ def test_deeply_nested_retweets_are_refused_not_a_recursion_error() -> None:
         from_x(status)
     with pytest.raises(PayloadError, match="deeper than"):
         from_x(json.dumps(status))
+
+
+def test_a_hand_made_retweet_joins_the_native_retweets_original() -> None:
+    page = load("v2_storm_page.json")
+    original = page["includes"]["tweets"][0]
+    page["data"].append(
+        {
+            "id": "1811000000000000104",
+            "author_id": "503",
+            "text": "RT @chalk_walk: " + original["text"][:40] + "…",
+            "created_at": "2026-07-10T14:07:00.000Z",
+        }
+    )
+    manual = threads_from_x(page, brand_handles=BRAND)[-1]
+    assert manual.target_post.kind == "retweet"
+    assert manual.target_post.retweet_of == original["id"]  # not a rebuilt copy
+    assert manual.root.metrics is not None  # so the crowd's size is known
+
+
+def test_v11_hand_made_retweet_before_the_native_one_still_finds_the_original() -> None:
+    native = load("v11_native_retweet_extended.json")
+    words = native["retweeted_status"]["extended_tweet"]["full_text"]
+    manual = {
+        "id_str": "354990",
+        "text": "RT @chalk_walk: " + words[:60] + "…",
+        "user": {"screen_name": "early_bird"},
+    }
+    first, _ = threads_from_x([manual, native])
+    assert first.target_post.retweet_of == "355000"

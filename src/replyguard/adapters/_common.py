@@ -368,6 +368,27 @@ class ThreadBuilder:
         entry = self._posts.get(post_id)
         return entry.post if entry else None
 
+    def find(self, author: str, text: str, *, prefix: bool = False) -> str | None:
+        """
+        Return the id of a collected post by `author` with exactly `text`, if any.
+
+        With `prefix`, the post's text need only start with `text` (a copy cut short).
+        Placeholders and rebuilt posts are never matched.
+        """
+        key = author.lstrip("@").lower()
+        want = text.strip()
+        for pid, entry in self._posts.items():
+            post = entry.post
+            if (
+                post.get("missing")
+                or str(post.get("author", "")).lstrip("@").lower() != key
+            ):
+                continue
+            have = str(post.get("text", "")).strip()
+            if have == want or (prefix and want and have.startswith(want)):
+                return pid
+        return None
+
     def add(self, post: PostDraft, path: str) -> PostDraft:
         """Add (or merge) a post; return the post kept."""
         post = {k: v for k, v in post.items() if v is not None and v not in ((), [])}

@@ -121,6 +121,13 @@ def _read(data: Any, brand_handles: Iterable[str], want: str | None) -> list[Thr
             for i, s in enumerate(events)
         ]
     elif isinstance(data, list):
+        for i, status in enumerate(
+            data
+        ):  # originals first: hand-made retweets find them
+            if isinstance(status, Mapping) and isinstance(
+                status.get("retweeted_status"), Mapping
+            ):
+                _v11(builder, status["retweeted_status"], f"$[{i}].retweeted_status", 1)
         targets = [_v11(builder, s, f"$[{i}]") for i, s in enumerate(data)]
     else:
         doc = need_mapping(
@@ -510,6 +517,9 @@ def _legacy(builder: ThreadBuilder, post: PostDraft, path: str) -> None:
     if not rest.strip():
         return
     original = post.get("retweet_of")
+    if original is None:
+        # the same post in the payload (a native retweet's original): one crowd, not two
+        original = builder.find(author, rest, prefix=text.endswith("…"))
     if original is None:
         digest = hashlib.blake2b(
             f"{author.lower()}\x00{rest}".encode(), digest_size=8
