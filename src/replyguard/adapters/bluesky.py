@@ -688,12 +688,7 @@ class _Reader:
             alt = opt_str(obj.get("alt"), _P, f"{path}.alt")
             media.append({"type": "video", "alt_text": alt or None})
         elif kind == "external":
-            external = need_mapping(
-                obj.get("external"), _P, f"{path}.external", "an external link"
-            )
-            link = opt_str(external.get("uri"), _P, f"{path}.external.uri")
-            if link:
-                links.append(link)
+            _external_link(obj, path, links)
         elif kind == "record":
             uri = _strong_ref_uri(obj.get("record"), f"{path}.record")
             return uri if _split_uri(uri)[1] == _POST else None
@@ -734,12 +729,7 @@ class _Reader:
             alt = opt_str(obj.get("alt"), _P, f"{path}.alt")
             media.append({"type": "video", "url": url, "alt_text": alt or None})
         elif kind == "external":
-            external = need_mapping(
-                obj.get("external"), _P, f"{path}.external", "an external link"
-            )
-            link = opt_str(external.get("uri"), _P, f"{path}.external.uri")
-            if link:
-                links.append(link)
+            _external_link(obj, path, links)
         elif kind == "record":
             self._view_record(obj.get("record"), f"{path}.record", depth)
         elif kind == "recordWithMedia":
@@ -875,3 +865,13 @@ def _web_url(uri: str, author: str | None) -> str | None:
         return None
     who = author.lstrip("@") if author else authority
     return f"https://bsky.app/profile/{who}/post/{rkey}"
+
+
+def _external_link(obj: Mapping[str, Any], path: str, links: list[str]) -> None:
+    """Add an external embed's link (record and view forms alike) to `links`."""
+    external = need_mapping(
+        obj.get("external"), _P, f"{path}.external", "an external link"
+    )
+    link = opt_str(external.get("uri"), _P, f"{path}.external.uri")
+    if link:
+        links.append(link)
