@@ -840,7 +840,26 @@ def test_reviews_from_many_threads_agree(default: Guard) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(run, range(8)))
 
-    assert [expected] * 8 == results
+    # name the first review and field that differ (a race shows up rarely: say where)
+    for worker, got in enumerate(results):
+        for index, (want, have) in enumerate(zip(expected, got, strict=True)):
+            assert want == have, (
+                f"worker {worker}, review {index}: {_first_difference(want, have)}"
+            )
+
+
+def _first_difference(want: Any, have: Any, path: str = "decision") -> str:
+    if isinstance(want, dict) and isinstance(have, dict):
+        for key in sorted(set(want) | set(have), key=str):
+            if want.get(key) != have.get(key):
+                return _first_difference(want.get(key), have.get(key), f"{path}.{key}")
+    if isinstance(want, list | tuple) and isinstance(have, list | tuple):
+        for index, (a, b) in enumerate(zip(want, have, strict=False)):
+            if a != b:
+                return _first_difference(a, b, f"{path}[{index}]")
+        if len(want) != len(have):
+            return f"{path}: {len(want)} items expected, {len(have)} found"
+    return f"{path}: expected {want!r:.300}, found {have!r:.300}"
 
 
 def test_a_failed_review_still_routes_to_the_team_a_matched_rule_names() -> None:
