@@ -844,7 +844,8 @@ def test_reviews_from_many_threads_agree(default: Guard) -> None:
     for worker, got in enumerate(results):
         for index, (want, have) in enumerate(zip(expected, got, strict=True)):
             assert want == have, (
-                f"worker {worker}, review {index}: {_first_difference(want, have)}"
+                f"worker {worker}, review {index}: {_first_difference(want, have)}; "
+                f"errors: {have.get('errors')}"
             )
 
 

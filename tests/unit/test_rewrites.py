@@ -555,3 +555,25 @@ def test_a_rewrite_is_what_memory_records_and_limits_count() -> None:
     assert first.text is not None
     assert DM_INVITATION in first.text
     assert 1 == guard.analyze(thread, first.text).state.sent_same_text
+
+
+class _Slow:
+    """A value that takes wall time to print but no CPU time (as a thread waiting its turn)."""
+
+    def __str__(self) -> str:
+        import time  # noqa: PLC0415
+
+        time.sleep(0.3)
+        return "ok"
+
+
+def test_the_render_budget_is_cpu_time_not_waiting_time() -> None:
+    # 8 threads on 2 cores once made a plain message template "run longer than 250 ms"
+    # while it only waited for the GIL: the review then failed with on_error
+    from replyguard.policy._templates import MAX_SECONDS, _sandboxed, render_sandboxed  # noqa: PLC0415
+
+    assert MAX_SECONDS < 0.3
+    assert (
+        render_sandboxed(_sandboxed("{{ slow }} and {{ slow }}"), {"slow": _Slow()})
+        == "ok and ok"
+    )
