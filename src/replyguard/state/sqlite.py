@@ -30,8 +30,10 @@ import asyncio
 import contextlib
 import inspect
 import os
+import random
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -85,7 +87,7 @@ class SQLiteStore:
         self._connections_lock = threading.Lock()
         self._closed = False
         try:
-            self._connection().execute("PRAGMA journal_mode = WAL")
+            self._use_wal(self._connection())
         except sqlite3.Error as exc:
             self.close()
             raise self._error(exc) from exc
@@ -97,6 +99,31 @@ class SQLiteStore:
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
+
+    def _use_wal(self, connection: sqlite3.Connection) -> None:
+        """
+        Switch the file to write-ahead logging, once, however many workers start at once.
+
+        Reading the mode takes no lock; switching it needs the file to itself, and
+        SQLite answers "locked" at once (no busy wait) when another worker is opening
+        or switching the same new file: retry, briefly, then give up with the error.
+        """
+        mode = connection.execute("PRAGMA journal_mode").fetchone()
+        if mode is not None and str(mode[0]).lower() == "wal":
+            return
+        deadline = time.monotonic() + max(self.timeout, 10.0)
+        while True:
+            try:
+                connection.execute("PRAGMA journal_mode = WAL")
+            except sqlite3.OperationalError as exc:
+                text = str(exc).lower()
+                if (
+                    "locked" not in text and "busy" not in text
+                ) or time.monotonic() > deadline:
+                    raise
+                time.sleep(random.uniform(0.005, 0.05))  # noqa: S311 - jitter, not security
+            else:
+                return
 
     # --- connections and transactions ------------------------------------------------
 
