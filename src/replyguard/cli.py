@@ -510,41 +510,56 @@ def cmd_diff(args: argparse.Namespace) -> int:
         raise _UserError("\n".join(exc.problems)) from None
     out = _out()
     if args.json:
-        payload = {
-            "events": report.events,
-            "changed": len(report.changes),
-            "old": {
-                "policy": old.ref.model_dump(),
-                "actions": dict(report.old_actions),
-            },
-            "new": {
-                "policy": new.ref.model_dump(),
-                "actions": dict(report.new_actions),
-            },
-            "by_rule": dict(report.by_rule()),
-            "changes": [
-                {
-                    "line": c.line,
-                    "target": c.target,
-                    "author": c.author,
-                    "old": {
-                        "action": c.old.action.value,
-                        "rules": list(c.old.rules),
-                        "text": c.old.text,
-                    },
-                    "new": {
-                        "action": c.new.action.value,
-                        "rules": list(c.new.rules),
-                        "text": c.new.text,
-                    },
-                }
-                for c in report.changes
-            ],
-        }
-        out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
-        return EXIT_FINDINGS if report.changes else EXIT_OK
+        out.write(
+            json.dumps(_diff_json(report, old, new), indent=2, ensure_ascii=False)
+            + "\n"
+        )
+    else:
+        _print_diff(report, old, new, args.stream, args.limit, out)
+    return EXIT_FINDINGS if report.changed else EXIT_OK
+
+
+def _diff_json(report: Any, old: Any, new: Any) -> dict[str, Any]:
+    """Return a `StreamDiff` as JSON data (`replyguard diff --json`, `replay --json`)."""
+    return {
+        "events": report.events,
+        "changed": report.changed,
+        "old": {
+            "policy": old.ref.model_dump(),
+            "actions": dict(report.old_actions),
+        },
+        "new": {
+            "policy": new.ref.model_dump(),
+            "actions": dict(report.new_actions),
+        },
+        "by_rule": dict(report.by_rule()),
+        "changes": [
+            {
+                "line": c.line,
+                "target": c.target,
+                "author": c.author,
+                "old": {
+                    "action": c.old.action.value,
+                    "rules": list(c.old.rules),
+                    "text": c.old.text,
+                },
+                "new": {
+                    "action": c.new.action.value,
+                    "rules": list(c.new.rules),
+                    "text": c.new.text,
+                },
+            }
+            for c in report.changes
+        ],
+    }
+
+
+def _print_diff(
+    report: Any, old: Any, new: Any, stream: str, limit: int | None, out: TextIO
+) -> None:
+    """Print a `StreamDiff`: counts, by rule, by decision, the changes."""
     out.write(
-        f"{args.stream}: {report.events} events; {len(report.changes)} decision(s) "
+        f"{stream}: {report.events} events; {report.changed} decision(s) "
         f"change from {old.name} {old.version} ({old.hash}) to {new.name} "
         f"{new.version} ({new.hash})\n"
     )
@@ -558,7 +573,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     out.write(
         f"  old: {actions(report.old_actions)}\n  new: {actions(report.new_actions)}\n"
     )
-    if report.changes:
+    if report.changed:
         out.write(
             "\nby rule (+ fires only with the new policy, - only with the old):\n"
         )
@@ -566,7 +581,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         out.write("\nby decision:\n")
         out.writelines(f"  {what:<48} {n:>5}\n" for what, n in report.transitions())
         out.write("\nchanges:\n")
-        shown = report.changes if args.limit is None else report.changes[: args.limit]
+        shown = report.changes if limit is None else report.changes[:limit]
         for change in shown:
             rules = " ".join(
                 [*(f"+{r}" for r in change.added), *(f"-{r}" for r in change.removed)]
@@ -577,9 +592,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
             )
             if change.old.text != change.new.text and change.new.text is not None:
                 out.write(_field("now sends:", change.new.text, indent=12) + "\n")
-        if len(shown) < len(report.changes):
-            out.write(f"  ... {len(report.changes) - len(shown)} more (--limit)\n")
-    return EXIT_FINDINGS if report.changes else EXIT_OK
+        if len(shown) < report.changed:
+            out.write(f"  ... {report.changed - len(shown)} more (--limit)\n")
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -732,6 +746,160 @@ def cmd_convert(args: argparse.Namespace) -> int:
         )
         out.write(text + "\n")
     return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write one self-contained HTML report of decision logs; print its path."""
+    from replyguard.report import iter_records, write_report  # noqa: PLC0415
+
+    try:
+        path = write_report(iter_records(args.logs), args.out, title=args.title)
+    except InvalidInput as exc:
+        raise _UserError(str(exc)) from None
+    except OSError as exc:
+        raise _UserError(f"{args.out}: cannot write: {exc.strerror or exc}") from None
+    _out().write(f"{path}\n")
+    return EXIT_OK
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Replay a stream through a policy; print the summary (and the diff, the report)."""
+    import tempfile  # noqa: PLC0415
+
+    from replyguard.replay import count_events, replay_file  # noqa: PLC0415
+
+    policy = _policy_of(args.policy)
+    against = _policy_of(args.diff_against) if args.diff_against else None
+    audit = args.audit
+    scratch: tempfile.TemporaryDirectory[str] | None = None
+    if args.report and not audit:
+        scratch = tempfile.TemporaryDirectory(prefix="replyguard-replay-")
+        audit = str(Path(scratch.name) / "decisions.jsonl")
+    bar = None
+    try:
+        total = count_events(args.stream) if Path(args.stream).is_file() else 0
+        show = args.progress or (
+            args.progress is None and sys.stderr.isatty() and total >= PROGRESS_FROM
+        )
+        if show:
+            from tqdm import tqdm  # noqa: PLC0415
+
+            bar = tqdm(total=total, unit="event", file=sys.stderr, leave=False)
+        try:
+            summary = replay_file(
+                args.stream,
+                policy=policy,
+                store=args.store or "memory://",
+                against=against,
+                sort=args.sort,
+                audit=audit,
+                on_decision=(lambda *_: bar.update()) if bar is not None else None,
+            )
+        except InvalidInput as exc:
+            raise _UserError("\n".join(exc.problems)) from None
+        finally:
+            if bar is not None:
+                bar.close()
+        if summary.out_of_order:
+            sys.stderr.write(
+                f"replyguard: warning: {args.stream}: {summary.out_of_order} event(s) were "
+                "out of time order; replayed sorted by `at`\n"
+            )
+        report_path = None
+        if args.report:
+            report_path = _write_report(
+                [audit], args.report, title=f"Replay of {args.stream}"
+            )
+        out = _out()
+        if args.json:
+            payload = summary.to_json()
+            if summary.diff is not None and against is not None:
+                payload["diff"] = _diff_json(summary.diff, against, policy)
+            if report_path is not None:
+                payload["report"] = str(report_path)
+            out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        else:
+            _print_replay(summary, policy, args.stream, out)
+            if summary.diff is not None and against is not None:
+                out.write("\n")
+                _print_diff(summary.diff, against, policy, args.stream, args.limit, out)
+            if report_path is not None:
+                out.write(f"\nreport: {report_path}\n")
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
+    if summary.diff is not None and summary.diff.changed:
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+PROGRESS_FROM = 2_000
+"""Streams at least this long show a progress bar (on a terminal) unless --no-progress."""
+
+
+def _policy_of(name: str | None) -> Any:
+    from replyguard.policy.compiled import Policy  # noqa: PLC0415
+
+    text = name or "replyguard:default"
+    if text.startswith("replyguard:"):
+        return Policy.packaged(text.removeprefix("replyguard:"))
+    return Policy.from_file(text)
+
+
+def _write_report(logs: list[str], path: str, *, title: str) -> Path:
+    from replyguard.report import iter_records, write_report  # noqa: PLC0415
+
+    return Path(write_report(iter_records(logs), path, title=title)).resolve()
+
+
+def _print_replay(summary: Any, policy: Any, stream: str, out: TextIO) -> None:
+    """Print a replay's summary tables."""
+    span = ""
+    if summary.first is not None and summary.last is not None:
+        span = f", {summary.first:%Y-%m-%d %H:%M} to {summary.last:%Y-%m-%d %H:%M} UTC"
+    out.write(
+        f"replayed {stream}: {summary.events} events{span}\n"
+        f"policy {policy.name} {policy.version} ({policy.hash}); "
+        f"{summary.seconds:.2f} s, {summary.per_second:,.0f} events/s\n\n"
+    )
+    total = max(summary.events, 1)
+    rows = [
+        ("sent as proposed", summary.actions["allow"]),
+        ("sent rewritten", summary.actions["rewrite"]),
+        ("escalated to a person", summary.actions["escalate"]),
+        ("suppressed", summary.actions["suppress"]),
+    ]
+    out.write(f"{'decision':<24} {'events':>7} {'share':>6}\n")
+    out.writelines(f"{name:<24} {count:>7} {count / total:>6.0%}\n" for name, count in rows)
+    routes = ", ".join(f"{r} {n}" for r, n in summary.routes.most_common())
+    out.write(
+        f"\nescalations: {summary.escalations} new, {summary.updates} update(s)"
+        + (f" (by route: {routes})" if routes else "")
+        + f"\nstorm breaker: opened {summary.storm_opened} time(s)\n"
+    )
+    for at, crowd in summary.storm_openings[:10]:
+        when = f"{at:%Y-%m-%d %H:%M}" if at else "?"
+        out.write(f"  {when}  around post {crowd}\n")
+    if summary.errors:
+        out.write("errors inside reviews (the policy's on_error was returned):\n")
+        out.writelines(
+            f"  {what:<40} {n:>6}\n" for what, n in summary.errors.most_common()
+        )
+    if summary.rules:
+        out.write(f"\n{'rule':<40} {'events':>7}\n")
+        out.writelines(
+            f"{rule:<40} {n:>7}\n" for rule, n in summary.rules.most_common()
+        )
+    crowds = [t for t in summary.top_crowds(50) if t.size > 1][:10]
+    if crowds:
+        out.write(
+            f"\n{'crowd around post':<20} {'by':<24} {'posts':>6} {'people':>7} "
+            f"{'answered':>9} {'escalated':>10}\n"
+        )
+        out.writelines(f"{t.crowd[:20]:<20} {t.author[:24]:<24} {t.posts:>6} {t.size:>7} "
+                f"{t.sent:>9} {t.escalated:>10}\n" for t in crowds)
+    if summary.crowds_dropped:
+        out.write(f"({summary.crowds_dropped} small crowds not tabled; all counted)\n")
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -1121,9 +1289,63 @@ def _parser() -> argparse.ArgumentParser:
     )
     lint.set_defaults(func=cmd_lint)
 
+    replay = sub.add_parser(
+        "replay",
+        help="replay a recorded stream through a policy, with the clock of the events",
+    )
+    replay.add_argument("stream", help="JSON Lines of {at, thread, reply} events")
+    replay.add_argument(
+        "--policy", help="a policy file or replyguard:NAME (default: default)"
+    )
+    replay.add_argument(
+        "--store",
+        help="store URL for the replay's memory (default: memory://, a fresh one)",
+    )
+    replay.add_argument(
+        "--diff-against",
+        metavar="OLD_POLICY",
+        help="also list the decisions that differ from this (the current) policy",
+    )
+    replay.add_argument(
+        "--sort",
+        action="store_true",
+        help="sort the events by time (with a warning) instead of refusing them",
+    )
+    replay.add_argument("--audit", metavar="LOG", help="write a decision log")
+    replay.add_argument(
+        "--report", metavar="FILE", help="write the HTML report of the replay"
+    )
+    replay.add_argument("--json", action="store_true", help="print the summary as JSON")
+    replay.add_argument(
+        "--limit", type=int, help="show at most N changed decisions (--diff-against)"
+    )
+    progress = replay.add_mutually_exclusive_group()
+    progress.add_argument(
+        "--progress",
+        action="store_true",
+        default=None,
+        help="show a progress bar (default: on a terminal, for 2,000 events or more)",
+    )
+    progress.add_argument("--no-progress", dest="progress", action="store_false")
+    replay.set_defaults(func=cmd_replay)
+
     schema = sub.add_parser("schema", help="print the JSON Schema of the policy format")
     schema.add_argument("--output", "-o", help="write to this file instead")
     schema.set_defaults(func=cmd_schema)
+
+    report = sub.add_parser(
+        "report",
+        help="write one HTML page of decision logs: timeline, rules, escalations, crowds",
+        description="Read JSONL decision logs and write a self-contained HTML report "
+        "(inline chart, no network): totals, a timeline of sent and held replies, the "
+        "rules that fired, escalations, crowds and example threads with their evidence.",
+    )
+    report.add_argument("logs", nargs="+", metavar="LOG", help="JSONL decision logs")
+    report.add_argument(
+        "--out", "-o", default="report.html", help="the HTML file (default report.html)"
+    )
+    report.add_argument("--title", help="the page title")
+    report.set_defaults(func=cmd_report)
 
     demo = sub.add_parser(
         "demo", help="replay the 2013 @BofA_Help retweet storm (or another example)"
