@@ -249,8 +249,9 @@ def main() -> None:
         )
 
         big = write_stream(folder / "large.jsonl", large)
+        size = big.stat().st_size / 1e6
         print(
-            f"\n{big.stat().st_size / 1e6:.1f} MB stream of {large:,} events; peak memory before: {peak_mb():.0f} MB"
+            f"\n{size:.1f} MB stream of {large:,} events; peak memory before: {peak_mb():.0f} MB"
         )
         print_table(
             f"Replaying {large:,} events with the memory store",

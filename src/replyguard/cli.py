@@ -635,6 +635,96 @@ def cmd_queue(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _heads(values: Sequence[str] | None) -> dict[str, str]:
+    heads: dict[str, str] = {}
+    for value in values or ():
+        chain, sep, digest = value.partition("=")
+        if not sep or not chain or not digest:
+            raise _UserError(f"--expect-head `{value}`: use CHAIN=HASH")
+        heads[chain] = digest
+    return heads
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Verify decision logs: exit 0 when whole, 1 when problems were found."""
+    import sqlite3  # noqa: PLC0415
+
+    from replyguard.audit import verify_log  # noqa: PLC0415
+
+    heads = _heads(args.expect_head)
+    try:
+        report = verify_log(args.logs, expect_heads=heads)
+    except (OSError, sqlite3.Error) as exc:
+        raise _UserError(f"cannot read the decision log: {exc}") from None
+    out = _out()
+    if args.json:
+        out.write(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        out.write(report.format() + "\n")
+    return EXIT_OK if report.ok else EXIT_FINDINGS
+
+
+def cmd_audit_erase(args: argparse.Namespace) -> int:
+    """Erase the content of a person's (or one decision's) records."""
+    import sqlite3  # noqa: PLC0415
+
+    from replyguard.audit import erase  # noqa: PLC0415
+
+    if (args.author is None) == (args.decision is None):
+        raise _UserError("give --author HANDLE or --decision ID (one of them)")
+    try:
+        count = erase(
+            args.log, author=args.author, decision_id=args.decision, reason=args.reason
+        )
+    except (OSError, sqlite3.Error) as exc:
+        raise _UserError(f"cannot rewrite the decision log: {exc}") from None
+    _out().write(f"erased the content of {count} record(s) in {args.log}\n")
+    return EXIT_OK
+
+
+def cmd_audit_prune(args: argparse.Namespace) -> int:
+    """Drop the records logged before a time; append a checkpoint."""
+    import sqlite3  # noqa: PLC0415
+
+    from replyguard.audit import prune  # noqa: PLC0415
+
+    try:
+        before = datetime.fromisoformat(args.before)
+    except ValueError:
+        raise _UserError(f"--before `{args.before}`: not an ISO 8601 time") from None
+    if before.tzinfo is None:
+        before = before.replace(tzinfo=UTC)
+    try:
+        count = prune(args.log, before=before)
+    except (OSError, sqlite3.Error) as exc:
+        raise _UserError(f"cannot rewrite the decision log: {exc}") from None
+    _out().write(
+        f"pruned {count} record(s) logged before {before.isoformat()} from {args.log}"
+        + ("; a checkpoint records where each chain now starts\n" if count else "\n")
+    )
+    return EXIT_OK
+
+
+def cmd_audit_export(args: argparse.Namespace) -> int:
+    """Print a decision log as a replay stream (JSON Lines of at/thread/reply)."""
+    import sqlite3  # noqa: PLC0415
+
+    from replyguard.audit import read_log, to_stream  # noqa: PLC0415
+
+    out = _out()
+    stream = to_stream(read_log(args.log))
+    try:
+        for event in stream:
+            out.write(json.dumps(event, ensure_ascii=False) + "\n")
+    except (OSError, sqlite3.Error) as exc:
+        raise _UserError(f"cannot read the decision log: {exc}") from None
+    sys.stderr.write(
+        f"replyguard: exported {stream.events} event(s); skipped {stream.erased} "
+        "erased record(s)\n"
+    )
+    return EXIT_OK
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a linear scorer on a labelled CSV file and write the model."""
     from replyguard.training import read_labelled_csv, train_scorer  # noqa: PLC0415
@@ -1225,6 +1315,55 @@ def _parser() -> argparse.ArgumentParser:
     )
     queue_list.set_defaults(func=cmd_queue)
     queue.set_defaults(func=lambda _args: _usage(queue))
+
+    audit = sub.add_parser(
+        "audit", help="verify, erase, prune or export a decision log"
+    )
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION")
+    audit_verify = audit_sub.add_parser(
+        "verify",
+        help="check that no record was edited, removed or reordered "
+        "(exit 1 on a problem, 2 when a log cannot be read)",
+    )
+    audit_verify.add_argument(
+        "logs",
+        nargs="+",
+        metavar="LOG",
+        help="a JSONL log (its segments are read too) or sqlite:///path",
+    )
+    audit_verify.add_argument(
+        "--expect-head",
+        action="append",
+        metavar="CHAIN=HASH",
+        help="an anchored head: the chain must contain it (repeatable)",
+    )
+    audit_verify.add_argument("--json", action="store_true", help="print JSON")
+    audit_verify.set_defaults(func=cmd_audit_verify)
+    audit_erase = audit_sub.add_parser(
+        "erase", help="erase the content of a person's records (the chain stays whole)"
+    )
+    audit_erase.add_argument("log", metavar="LOG")
+    audit_erase.add_argument("--author", metavar="HANDLE", help="the person's handle")
+    audit_erase.add_argument("--decision", metavar="ID", help="one decision id")
+    audit_erase.add_argument(
+        "--reason", required=True, help="why (kept in each erased record)"
+    )
+    audit_erase.set_defaults(func=cmd_audit_erase)
+    audit_prune = audit_sub.add_parser(
+        "prune", help="drop records logged before a time; append a checkpoint"
+    )
+    audit_prune.add_argument("log", metavar="LOG")
+    audit_prune.add_argument(
+        "--before", required=True, metavar="ISO", help="an ISO 8601 time (naive: UTC)"
+    )
+    audit_prune.set_defaults(func=cmd_audit_prune)
+    audit_export = audit_sub.add_parser(
+        "export",
+        help="print the log as a replay stream (JSON Lines of at/thread/reply)",
+    )
+    audit_export.add_argument("log", metavar="LOG")
+    audit_export.set_defaults(func=cmd_audit_export)
+    audit.set_defaults(func=lambda _args: _usage(audit))
 
     test = sub.add_parser(
         "test", help="run policy case files (*.cases.yaml); print failures and coverage"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,14 @@ from replyguard._inputs import reply_from, thread_from
 from replyguard._output import check_output, scan_rewrite
 from replyguard._packets import complete_packet, write_summary
 from replyguard.analysis import Analyzer, Brand
+from replyguard.audit import (
+    AuditLog,
+    AuditTrail,
+    Processor,
+    audit_log_from_spec,
+    decision_record,
+    masker,
+)
 from replyguard.errors import (
     ConfigurationError,
     InvalidArgument,
@@ -66,6 +75,9 @@ Clock = Callable[[], datetime]
 SinkLike = EscalationSink | Callable[[Escalation], object]
 """An escalation sink, or a function called with each escalation."""
 
+AuditLike = AuditLog | str | Path
+"""A decision log, or its path (``*.jsonl``) or ``sqlite:///path``."""
+
 _LOG = logging.getLogger("replyguard.guard")
 
 _PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
@@ -76,6 +88,29 @@ Procedure = Generator[list[Op], list[Any], tuple[Decision, list[TraceEvent]]]
 
 def _wall_clock() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class _Timings:
+    """Nanoseconds spent in each phase of one review (a side channel, not the decision)."""
+
+    start: int
+    begin: int = 0
+    analyze: int = 0
+    state: int = 0
+    output: int = 0
+    end: int = 0
+
+    def latency_us(self, done: int) -> dict[str, int]:
+        procedure = self.end - self.begin
+        evaluate = max(0, procedure - self.analyze - self.state - self.output)
+        return {
+            "analyze": self.analyze // 1000,
+            "state": self.state // 1000,
+            "evaluate": evaluate // 1000,
+            "output": self.output // 1000,
+            "total": (done - self.start) // 1000,
+        }
 
 
 @dataclass(frozen=True)
@@ -112,6 +147,13 @@ class Guard:
             (``escalations.sinks``): `EscalationSink` objects (`replyguard.sinks`)
             or functions called with each `Escalation`. A review that records
             (not a dry run, not `explain`) delivers its escalation, new or update.
+        audit: decision logs besides the policy's own (``audit.log``): an
+            `AuditLog` (`replyguard.audit`), a path (``decisions.jsonl``) or
+            ``sqlite:///path.db``, or a list of them. Every review (dry runs too,
+            not `explain`) appends one record; a review whose record cannot be
+            written never lets a reply out (see ``docs/audit-and-replay.md``).
+        audit_processors: functions run on each record after the policy's
+            masking (``audit.mask``) and before any log.
     """
 
     def __init__(
@@ -123,6 +165,8 @@ class Guard:
         strict: bool = False,
         analyzer: Analyzer | None = None,
         sinks: Sequence[SinkLike] | None = None,
+        audit: AuditLike | Sequence[AuditLike] | None = None,
+        audit_processors: Sequence[Processor] = (),
     ) -> None:
         if not isinstance(policy, Policy):
             raise InvalidArgument(
@@ -162,6 +206,13 @@ class Guard:
         )
         self._policy_sinks: tuple[EscalationSink, ...] = ()
         self._sink_specs: list[Any] = []
+        self._own_audit: tuple[AuditLog, ...] = _as_audit_logs(audit)
+        if not all(callable(p) for p in audit_processors):
+            raise InvalidArgument("audit_processors must be functions of a record")
+        self._audit_processors = tuple(audit_processors)
+        self._policy_audit: AuditLog | None = None
+        self._audit_spec: tuple[Any, ...] | None = None
+        self._trail: AuditTrail | None = None
         self._install(policy)
 
     def _install(self, policy: Policy) -> None:
@@ -207,6 +258,49 @@ class Guard:
         )
         for sink in old_sinks or ():
             _close_sink(sink)
+        self._install_audit(policy)
+
+    def _install_audit(self, policy: Policy) -> None:
+        """Build the policy's decision log (when it changed) and the trail to it."""
+        spec = policy.audit
+        key = (spec.log, spec.fsync, spec.rotate_bytes, policy.source_dir)
+        old_log = self._policy_audit
+        if key != self._audit_spec:
+            self._policy_audit = (
+                audit_log_from_spec(
+                    spec.log,
+                    base_dir=policy.source_dir,
+                    fsync=spec.fsync,
+                    rotate_bytes=spec.rotate_bytes,
+                )
+                if spec.log is not None
+                else None
+            )
+            self._audit_spec = key
+        logs = [
+            *([self._policy_audit] if self._policy_audit is not None else []),
+            *self._own_audit,
+        ]
+        old = self._trail
+        mask = spec.mask
+        self._trail = (
+            AuditTrail(
+                logs,
+                [
+                    masker(pii=mask.pii, handles=mask.handles, text=mask.text),
+                    *self._audit_processors,
+                ],
+                pending=old.carried() if old is not None else None,
+            )
+            if logs
+            else None
+        )
+        if (
+            old is not None
+            and old_log is not None
+            and old_log is not self._policy_audit
+        ):
+            old.close([old_log])
 
     # -- construction -------------------------------------------------------------
 
@@ -218,6 +312,7 @@ class Guard:
         clock: Clock | None = None,
         strict: bool = False,
         sinks: Sequence[SinkLike] | None = None,
+        audit: AuditLike | Sequence[AuditLike] | None = None,
     ) -> Guard:
         """Return a guard running the shipped default policy (``replyguard:default``)."""
         guard = cls(
@@ -226,6 +321,7 @@ class Guard:
             clock=clock,
             strict=strict,
             sinks=sinks,
+            audit=audit,
         )
         guard._source = "replyguard:default"
         return guard
@@ -239,6 +335,7 @@ class Guard:
         clock: Clock | None = None,
         strict: bool = False,
         sinks: Sequence[SinkLike] | None = None,
+        audit: AuditLike | Sequence[AuditLike] | None = None,
     ) -> Guard:
         """
         Return a guard running the policy in `path` (or ``replyguard:NAME``).
@@ -254,6 +351,7 @@ class Guard:
             clock=clock,
             strict=strict,
             sinks=sinks,
+            audit=audit,
         )
         guard._source = path
         return guard
@@ -342,11 +440,20 @@ class Guard:
             InvalidArgument: an argument has the wrong type.
             ConfigurationError: the guard's store is asyncio-only (use `areview`).
         """
+        trail = self._trail
+        timings = _Timings(time.perf_counter_ns()) if trail is not None else None
         reply_model = reply_from(reply)
         thread_model = thread_from(thread)
         decision = self._drive(
-            self._procedure(reply_model, thread_model, record=record)
+            self._procedure(reply_model, thread_model, record=record, timings=timings),
+            timings,
         )[0]
+        if trail is not None:
+            decision, forget = self._log(
+                trail, decision, reply_model, thread_model, record, timings
+            )
+            if forget:
+                self._forget_quietly(forget)
         if record and decision.escalation is not None:
             self._deliver(decision.escalation)
         return decision
@@ -364,10 +471,37 @@ class Guard:
         Analysis runs inline (microseconds); the store is awaited (its asyncio twin:
         the same URL serves both).
         """
+        trail = self._trail
+        timings = _Timings(time.perf_counter_ns()) if trail is not None else None
         reply_model = reply_from(reply)
         thread_model = thread_from(thread)
-        procedure = self._procedure(reply_model, thread_model, record=record)
-        decision = (await self._adrive(procedure))[0]
+        procedure = self._procedure(
+            reply_model, thread_model, record=record, timings=timings
+        )
+        decision = (await self._adrive(procedure, timings))[0]
+        if trail is not None:
+            if trail.blocking:  # fsync or SQLite: keep the event loop free
+                decision, forget = await asyncio.to_thread(
+                    self._log,
+                    trail,
+                    decision,
+                    reply_model,
+                    thread_model,
+                    record,
+                    timings,
+                )
+            else:
+                decision, forget = self._log(
+                    trail, decision, reply_model, thread_model, record, timings
+                )
+            if forget and self.store is not None:
+                await asyncio.to_thread(self._forget_quietly, forget)
+            elif forget:
+                _LOG.warning(
+                    "decision %s was recorded as sent, but its log record failed and "
+                    "the asyncio store cannot take it back here",
+                    forget.decision_id,
+                )
         if record and decision.escalation is not None and self.sinks:
             # a queue file fsyncs: keep the event loop free
             await asyncio.to_thread(self._deliver, decision.escalation)
@@ -534,7 +668,15 @@ class Guard:
                 )
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Wait until the sinks delivered what they hold; False on timeout."""
+        """
+        Wait until the sinks delivered what they hold; False on timeout.
+
+        Decision logs are flushed too (synced to disk; records that wait after a
+        failure are tried again).
+        """
+        trail = self._trail
+        if trail is not None:
+            trail.flush()
         done = True
         for sink in self.sinks:
             flush = getattr(sink, "flush", None)
@@ -559,6 +701,85 @@ class Guard:
     def _close_sinks(self) -> None:
         for sink in self.sinks:
             _close_sink(sink)
+        trail = self._trail
+        if trail is not None:
+            trail.close()
+
+    # -- the decision log ------------------------------------------------------------
+
+    def _log(
+        self,
+        trail: AuditTrail,
+        decision: Decision,
+        reply: Reply,
+        thread: Thread,
+        record: bool,  # noqa: FBT001 - internal
+        timings: _Timings | None,
+    ) -> tuple[Decision, Decision | None]:
+        """
+        Append the review's record to the decision logs; return the decision to give.
+
+        When a log cannot take it, the review must not pass for logged: a reply that
+        would go out gets the policy's ``on_error`` instead (and the decision to take
+        back from the store is returned second); one that would not keeps its
+        action. Either way the error is on the decision, stage ``audit``, and the
+        record of what was returned waits to be written before the next one.
+        """
+        latency = timings.latency_us(time.perf_counter_ns()) if timings else None
+        try:
+            entry = trail.process(
+                decision_record(decision, thread, recorded=record, latency_us=latency)
+            )
+        except Exception as exc:
+            if self._strict:
+                raise
+            # a processor failed: nothing can be written unmasked
+            return self._audit_failed(decision, reply, thread, exc), (
+                decision if record and decision.sends else None
+            )
+        failed, error = trail.write(entry)
+        if not failed or error is None:
+            return decision, None
+        if self._strict:
+            raise error
+        held = self._audit_failed(decision, reply, thread, error)
+        try:
+            kept = trail.process(
+                decision_record(held, thread, recorded=record, latency_us=latency)
+            )
+        except Exception:  # noqa: BLE001 - reported below; the decision stands
+            _LOG.exception(
+                "decision %s: its log record cannot be built", held.decision_id
+            )
+        else:
+            trail.keep(kept, failed)
+        return held, decision if record and decision.sends else None
+
+    def _audit_failed(
+        self, decision: Decision, reply: Reply, thread: Thread, exc: Exception
+    ) -> Decision:
+        error = DecisionError(
+            type=type(exc).__name__,
+            message=f"the decision log could not be written ({exc}); the review "
+            f"decided {decision.action.value}",
+            stage="audit",
+        )
+        _LOG.error("decision %s: %s", decision.decision_id, error.message)
+        if not decision.sends:
+            return decision.model_copy(update={"errors": (*decision.errors, error)})
+        failed = self._failed(
+            self.policy, reply, thread, decision.at, decision.signals, [error]
+        )
+        return failed.model_copy(update={"decision_id": decision.decision_id})
+
+    def _forget_quietly(self, decision: Decision) -> None:
+        try:
+            self.forget(decision)
+        except Exception:  # noqa: BLE001 - the reply is held either way
+            _LOG.exception(
+                "decision %s: cannot take back its record in the store",
+                decision.decision_id,
+            )
 
     # -- running store batches ------------------------------------------------------
 
@@ -577,37 +798,55 @@ class Guard:
                     self._astore = _async_twin(self.store, self._store_url)
         return self._astore
 
-    def _drive(self, procedure: Procedure) -> tuple[Decision, list[TraceEvent]]:
+    def _drive(
+        self, procedure: Procedure, timings: _Timings | None = None
+    ) -> tuple[Decision, list[TraceEvent]]:
         """Run a review, sending its store batches to the synchronous store."""
         try:
             batch = next(procedure)
             while True:
+                started = time.perf_counter_ns()
                 try:
                     results = self._run(batch)
                 except Exception as exc:  # noqa: BLE001 - the procedure decides
+                    if timings is not None:
+                        timings.state += time.perf_counter_ns() - started
                     batch = procedure.throw(_as_store_error(exc))
                 else:
+                    if timings is not None:
+                        timings.state += time.perf_counter_ns() - started
                     batch = procedure.send(results)
         except StopIteration as stop:
+            if timings is not None:
+                timings.end = time.perf_counter_ns()
             value: tuple[Decision, list[TraceEvent]] = stop.value
             return value
 
-    async def _adrive(self, procedure: Procedure) -> tuple[Decision, list[TraceEvent]]:
+    async def _adrive(
+        self, procedure: Procedure, timings: _Timings | None = None
+    ) -> tuple[Decision, list[TraceEvent]]:
         """Run a review, awaiting its store batches on the asyncio store."""
         try:
             batch = next(procedure)
             store = self._async_store()
             while True:
+                started = time.perf_counter_ns()
                 try:
                     if isinstance(store, _ThreadedStore):
                         results = await asyncio.to_thread(run_ops, store.sync, batch)
                     else:
                         results = await arun_ops(store, batch)
                 except Exception as exc:  # noqa: BLE001 - the procedure decides
+                    if timings is not None:
+                        timings.state += time.perf_counter_ns() - started
                     batch = procedure.throw(_as_store_error(exc))
                 else:
+                    if timings is not None:
+                        timings.state += time.perf_counter_ns() - started
                     batch = procedure.send(results)
         except StopIteration as stop:
+            if timings is not None:
+                timings.end = time.perf_counter_ns()
             value: tuple[Decision, list[TraceEvent]] = stop.value
             return value
 
@@ -620,15 +859,25 @@ class Guard:
     # -- one review -------------------------------------------------------------------
 
     def _procedure(
-        self, reply: Reply, thread: Thread, *, trace: bool = False, record: bool = False
+        self,
+        reply: Reply,
+        thread: Thread,
+        *,
+        trace: bool = False,
+        record: bool = False,
+        timings: _Timings | None = None,
     ) -> Procedure:
         """
         Review `reply`: analyze, read the store, evaluate, apply limits, record.
 
         A generator, so that `review` and `areview` share it: it yields each batch of
         store operations and receives the results (or the `StoreError`, thrown in).
+        With `timings`, the time spent analyzing and checking the output is added up
+        there (the drivers add the store's).
         """
         policy, brand, analyzer, memory = self._state
+        if timings is not None:
+            timings.begin = time.perf_counter_ns()
         now = self._now()
         at = now.timestamp()
         events: list[TraceEvent] = []
@@ -636,6 +885,8 @@ class Guard:
             signals = analyzer.analyze(
                 thread, reply, brand=brand, thresholds=policy.thresholds, now=now
             )
+            if timings is not None:
+                timings.analyze = time.perf_counter_ns() - timings.begin
         except Exception as exc:
             if self._strict:
                 raise
@@ -678,9 +929,12 @@ class Guard:
                 ), events
             outcome = self._outcome(policy, reply, thread, signals, matched, blackout)
             if outcome.sends:
+                started = time.perf_counter_ns()
                 self._check_output(
                     policy, analyzer, brand, reply, thread, signals, outcome, now
                 )
+                if timings is not None:
+                    timings.output += time.perf_counter_ns() - started
             checks: list[LimitCheck] = []
             # what goes out: the reply, or its rewrite (limits count it, memory keeps it)
             sent = (
@@ -1156,6 +1410,26 @@ def _async_twin(store: Store | None, url: str | None) -> AsyncStore:
     if store is None:  # pragma: no cover - a guard without a store has no memory
         raise ConfigurationError("this guard has no store")
     return _ThreadedStore(store)  # type: ignore[return-value]  # run in threads by _adrive
+
+
+def _as_audit_logs(
+    audit: AuditLike | Sequence[AuditLike] | None,
+) -> tuple[AuditLog, ...]:
+    if audit is None:
+        return ()
+    items = [audit] if isinstance(audit, str | Path | AuditLog) else list(audit)
+    logs: list[AuditLog] = []
+    for item in items:
+        if isinstance(item, str | Path):
+            logs.append(audit_log_from_spec(item))
+        elif isinstance(item, AuditLog):
+            logs.append(item)
+        else:
+            raise InvalidArgument(
+                "audit must be decision logs or their paths, not "
+                f"`{type(item).__name__}`"
+            )
+    return tuple(logs)
 
 
 def _as_sink(sink: SinkLike) -> EscalationSink:

@@ -700,7 +700,9 @@ class DecisionError(BaseModel):
 
     type: str
     message: str
-    stage: Literal["input", "analyze", "evaluate", "rewrite", "state", "internal"]
+    stage: Literal[
+        "input", "analyze", "evaluate", "rewrite", "state", "audit", "internal"
+    ]
 
 
 class PolicyRef(BaseModel):

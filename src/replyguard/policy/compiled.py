@@ -35,6 +35,7 @@ from replyguard.policy.loader import (
     policy_error,
 )
 from replyguard.policy.schema import (
+    AuditSpec,
     BrandSpec,
     EscalationsSpec,
     RepliesSpec,
@@ -251,6 +252,7 @@ class Policy:
             else tuple(_domain(d) for d in links.allow)
         )
         self.source_dir: Path | None = _source_dir(merged.files)
+        self.audit: AuditSpec = merged.audit
 
     # -- construction -------------------------------------------------------------
 
@@ -624,6 +626,9 @@ def _content_hash(merged: MergedPolicy, thresholds: dict[str, float]) -> str:
         "replies": merged.replies.model_dump(mode="json"),
         "route_slas": merged.route_slas,
     }
+    if merged.audit != AuditSpec():
+        # only when set: a policy without `audit:` keeps the hash it always had
+        content["audit"] = merged.audit.model_dump(mode="json")
     digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
     return f"sha256:{digest[:16]}"
 

@@ -30,6 +30,8 @@ from replyguard.policy._yaml import Located, Scalar, load_located
 from replyguard.policy._yaml import Path as DataPath
 from replyguard.policy.conditions import did_you_mean
 from replyguard.policy.schema import (
+    AuditMaskSpec,
+    AuditSpec,
     BlackoutSpec,
     BrandSpec,
     EscalationsSpec,
@@ -239,6 +241,7 @@ class MergedPolicy:
     storm: StormSpec = field(default_factory=StormSpec)
     escalations: EscalationsSpec = field(default_factory=EscalationsSpec)
     replies: RepliesSpec = field(default_factory=RepliesSpec)
+    audit: AuditSpec = field(default_factory=AuditSpec)
     route_slas: dict[str, str] = field(default_factory=dict)
     problems: tuple[PolicyProblem, ...] = ()
     """Problems found so far (only with ``load_document(..., keep_going=True)``)."""
@@ -436,6 +439,8 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel]:
         return WebhookSinkSpec if loc[3:4] == ("webhook",) else QueueSinkSpec
     if loc[:1] == ("escalations",):
         return EscalationsSpec
+    if loc[:1] == ("audit",):
+        return AuditMaskSpec if loc[1:2] == ("mask",) else AuditSpec
     if loc[:1] == ("replies",):
         return LinksSpec if loc[1:2] == ("links",) else RepliesSpec
     if loc[:1] == ("routes",) and len(loc) >= 3:
@@ -858,6 +863,7 @@ def _merge(parsed: _Parsed, base: Path, *, stack: tuple[str, ...]) -> MergedPoli
     blackouts: list[LoadedItem] = []
     storm, escalations = StormSpec(), EscalationsSpec()
     replies = RepliesSpec()
+    audit = AuditSpec()
     route_slas: dict[str, str] = {}
     files: list[str] = []
     sources: list[str] = []
@@ -877,6 +883,7 @@ def _merge(parsed: _Parsed, base: Path, *, stack: tuple[str, ...]) -> MergedPoli
         blackouts = _merge_items(blackouts, list(parent.blackouts))
         storm, escalations = parent.storm, parent.escalations
         replies = parent.replies
+        audit = parent.audit
         route_slas.update(parent.route_slas)
         files.extend(f for f in parent.files if f not in files)
         sources.extend(parent.sources)
@@ -948,6 +955,14 @@ def _merge(parsed: _Parsed, base: Path, *, stack: tuple[str, ...]) -> MergedPoli
         if own.links is not None and inherited.links is not None:
             links = _merge_fields(inherited.links, own.links)
             replies = replies.model_copy(update={"links": links})
+    if document.audit is not None:
+        own_audit = document.audit
+        inherited_mask = audit.mask
+        audit = _merge_fields(audit, own_audit)
+        if "mask" in own_audit.model_fields_set:
+            audit = audit.model_copy(
+                update={"mask": _merge_fields(inherited_mask, own_audit.mask)}
+            )
     if document.brand is not None:
         brand = _merge_brand(brand, document.brand)
     thresholds.update(document.thresholds)
@@ -985,6 +1000,7 @@ def _merge(parsed: _Parsed, base: Path, *, stack: tuple[str, ...]) -> MergedPoli
         storm=storm,
         escalations=escalations,
         replies=replies,
+        audit=audit,
         route_slas=route_slas,
         problems=tuple(problems),
         complete=complete,

@@ -13,9 +13,11 @@ and a single text wherever a list of texts is expected (`extends: base.yaml`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -27,6 +29,8 @@ from pydantic import (
 __all__ = [
     "DEFAULT_SLA",
     "PRIORITIES",
+    "AuditMaskSpec",
+    "AuditSpec",
     "BlackoutSpec",
     "BrandSpec",
     "EscalationsSpec",
@@ -532,6 +536,81 @@ class BlackoutSpec(BaseModel):
         return self
 
 
+class AuditMaskSpec(BaseModel):
+    """What the decision log masks before a record is written."""
+
+    model_config = _STRICT
+
+    pii: bool = Field(
+        default=True,
+        description=(
+            "Mask personal data (cards, IBANs, SSNs, emails, phones) in every text "
+            "of a record, character for character (`*`); cards keep their last 4 digits."
+        ),
+    )
+    handles: bool = Field(
+        default=False,
+        description=(
+            "Replace the @handles of people (not the brand's) with a stable "
+            "pseudonym `@user-<8 hex>`."
+        ),
+    )
+    text: bool = Field(
+        default=False,
+        description=(
+            "Drop the posts' texts (and the escalation summary, evidence texts): "
+            "each becomes a run of `*` of the same length."
+        ),
+    )
+
+
+AUDIT_LOG_PATTERN = r"^(sqlite:///.+|.+\.jsonl)$"
+
+
+def _check_audit_log(value: str) -> str:
+    if not re.match(AUDIT_LOG_PATTERN, value, re.DOTALL):
+        msg = (
+            f"`{value}` is not a decision log; use a `*.jsonl` path or `sqlite:///path`"
+        )
+        raise ValueError(msg)
+    return value
+
+
+AuditLogPath = Annotated[
+    str,
+    AfterValidator(_check_audit_log),
+    WithJsonSchema({"type": "string", "pattern": AUDIT_LOG_PATTERN}),
+]
+
+
+class AuditSpec(BaseModel):
+    """The decision log: where every review is recorded, and what is masked."""
+
+    model_config = _STRICT
+
+    log: AuditLogPath | None = Field(
+        default=None,
+        description=(
+            "Where to append one record per review: a `*.jsonl` file or "
+            "`sqlite:///path.db`; a relative path is read from the policy's folder."
+        ),
+    )
+    fsync: Literal["always", "interval", "never"] = Field(
+        default="interval",
+        description=(
+            "When a JSONL log is flushed to disk: after every record, at most once a "
+            "second, or never (the operating system decides)."
+        ),
+    )
+    rotate_bytes: Annotated[int, Field(ge=4096)] = Field(
+        default=100_000_000,
+        description="A JSONL log moves on to its next segment past this size.",
+    )
+    mask: AuditMaskSpec = Field(
+        default_factory=AuditMaskSpec, description="What is masked before writing."
+    )
+
+
 class LexiconChangeSpec(BaseModel):
     """What a policy adds to and removes from one packaged cue lexicon."""
 
@@ -639,6 +718,10 @@ class PolicyDocument(BaseModel):
     replies: RepliesSpec | None = Field(
         default=None,
         description="Checks on every reply that would go out: length, links, media.",
+    )
+    audit: AuditSpec | None = Field(
+        default=None,
+        description="The decision log: where every review is recorded, what is masked.",
     )
 
 
