@@ -12,6 +12,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 # shell steps write first; cli.md and reference.md have no Python examples)
 PAGES = [
     "adapters.md",
+    "audit-and-replay.md",
     "concepts.md",
     "errors.md",
     "escalations.md",

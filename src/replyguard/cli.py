@@ -15,7 +15,7 @@ import re
 import sys
 import textwrap
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -883,7 +883,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
                 against=against,
                 sort=args.sort,
                 audit=audit,
-                on_decision=(lambda *_: bar.update()) if bar is not None else None,
+                on_decision=_ticker(bar) if bar is not None else None,
             )
         except InvalidInput as exc:
             raise _UserError("\n".join(exc.problems)) from None
@@ -923,6 +923,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _ticker(bar: Any) -> Callable[[int, dict[str, Any], Any], None]:
+    def tick(_line: int, _event: dict[str, Any], _decision: Any) -> None:
+        bar.update()
+
+    return tick
+
+
 PROGRESS_FROM = 2_000
 """Streams at least this long show a progress bar (on a terminal) unless --no-progress."""
 
@@ -960,7 +967,9 @@ def _print_replay(summary: Any, policy: Any, stream: str, out: TextIO) -> None:
         ("suppressed", summary.actions["suppress"]),
     ]
     out.write(f"{'decision':<24} {'events':>7} {'share':>6}\n")
-    out.writelines(f"{name:<24} {count:>7} {count / total:>6.0%}\n" for name, count in rows)
+    out.writelines(
+        f"{name:<24} {count:>7} {count / total:>6.0%}\n" for name, count in rows
+    )
     routes = ", ".join(f"{r} {n}" for r, n in summary.routes.most_common())
     out.write(
         f"\nescalations: {summary.escalations} new, {summary.updates} update(s)"
@@ -986,8 +995,11 @@ def _print_replay(summary: Any, policy: Any, stream: str, out: TextIO) -> None:
             f"\n{'crowd around post':<20} {'by':<24} {'posts':>6} {'people':>7} "
             f"{'answered':>9} {'escalated':>10}\n"
         )
-        out.writelines(f"{t.crowd[:20]:<20} {t.author[:24]:<24} {t.posts:>6} {t.size:>7} "
-                f"{t.sent:>9} {t.escalated:>10}\n" for t in crowds)
+        out.writelines(
+            f"{t.crowd[:20]:<20} {t.author[:24]:<24} {t.posts:>6} {t.size:>7} "
+            f"{t.sent:>9} {t.escalated:>10}\n"
+            for t in crowds
+        )
     if summary.crowds_dropped:
         out.write(f"({summary.crowds_dropped} small crowds not tabled; all counted)\n")
 

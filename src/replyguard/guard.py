@@ -313,6 +313,7 @@ class Guard:
         strict: bool = False,
         sinks: Sequence[SinkLike] | None = None,
         audit: AuditLike | Sequence[AuditLike] | None = None,
+        audit_processors: Sequence[Processor] = (),
     ) -> Guard:
         """Return a guard running the shipped default policy (``replyguard:default``)."""
         guard = cls(
@@ -322,6 +323,7 @@ class Guard:
             strict=strict,
             sinks=sinks,
             audit=audit,
+            audit_processors=audit_processors,
         )
         guard._source = "replyguard:default"
         return guard
@@ -336,6 +338,7 @@ class Guard:
         strict: bool = False,
         sinks: Sequence[SinkLike] | None = None,
         audit: AuditLike | Sequence[AuditLike] | None = None,
+        audit_processors: Sequence[Processor] = (),
     ) -> Guard:
         """
         Return a guard running the policy in `path` (or ``replyguard:NAME``).
@@ -352,6 +355,7 @@ class Guard:
             strict=strict,
             sinks=sinks,
             audit=audit,
+            audit_processors=audit_processors,
         )
         guard._source = path
         return guard

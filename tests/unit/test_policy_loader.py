@@ -586,6 +586,7 @@ def test_content_hash_ignores_comments_and_layout() -> None:
         pytest.param(HASHED + "thresholds: {sarcasm: 0.9}\n", id="threshold"),
         pytest.param(HASHED.replace("name: test", "name: other"), id="name"),
         pytest.param(HASHED + "on_error: suppress\n", id="on-error"),
+        pytest.param(HASHED + "audit: {mask: {handles: true}}\n", id="audit"),
     ],
 )
 def test_content_hash_changes_when_the_policy_changes(changed: str) -> None:
@@ -623,6 +624,7 @@ def test_policy_json_schema_is_valid_json_with_the_top_level_keys() -> None:
         "escalations",
         "blackouts",
         "replies",
+        "audit",
     } == set(schema["properties"])
     assert schema["additionalProperties"] is False
     assert {"RuleSpec", "BrandSpec"} <= set(schema["$defs"])
