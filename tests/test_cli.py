@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -254,7 +255,7 @@ def test_demo_holds_the_storm_and_answers_the_customer(capsys):
 
 
 def test_demo_text_has_summary(capsys):
-    assert 0 == main(["demo"])
+    assert 0 == main(["demo", "--no-report"])
     out = capsys.readouterr().out
     assert "Summary: 16 posts" in out
     assert "same words up to 16 times" in out
@@ -333,6 +334,34 @@ def test_console_script_runs_from_elsewhere(tmp_path):
     )
     assert 0 == result.returncode, result.stderr
     assert "Summary:" in result.stdout
+    # the demo replays into a decision log and says where its report is
+    report = Path(
+        result.stdout.rsplit("The report, to open in a browser: ", 1)[1].strip()
+    )
+    try:
+        assert report.is_file()
+        assert "@BofA_Help, July 2013: the chalk storm" in report.read_text(
+            encoding="utf-8"
+        )
+        log = report.parent / "decisions.jsonl"
+        assert 0 == main(["audit", "verify", str(log)])
+    finally:
+        shutil.rmtree(report.parent, ignore_errors=True)
+
+
+def test_demo_report_goes_where_asked_and_the_log_beside_it(tmp_path, capsys):
+    report = tmp_path / "out" / "storm.html"
+
+    assert 0 == main(["demo", "--report", str(report)])
+    out = capsys.readouterr().out
+
+    assert f"The report, to open in a browser: {report.resolve()}" in out
+    assert report.is_file()
+    html = report.read_text(encoding="utf-8")
+    assert "<svg" in html
+    assert "Of 16 posts, 1 was answered; 15 were held" in html
+    assert (tmp_path / "out" / "decisions.jsonl").is_file()
+    assert 0 == main(["audit", "verify", str(tmp_path / "out" / "decisions.jsonl")])
 
 
 GRIEF = {
@@ -446,7 +475,7 @@ def test_train_into_a_missing_directory_is_one_clear_line(tmp_path, capsys):
 
 
 def test_demo_explain_marks_the_evidence_of_each_event(capsys):
-    code = main(["demo", "--explain"])
+    code = main(["demo", "--explain", "--no-report"])
 
     out = capsys.readouterr().out
     assert 0 == code
@@ -460,7 +489,7 @@ def test_demo_writes_its_escalations_to_a_queue_file(tmp_path, capsys):
     queue = tmp_path / "escalations.jsonl"
     queue.write_text("an older run\n")
 
-    assert 0 == main(["demo", "--queue", str(queue)])
+    assert 0 == main(["demo", "--queue", str(queue), "--no-report"])
     out = capsys.readouterr().out
 
     assert f"Escalations for people: 1 in {queue}" in out

@@ -65,12 +65,14 @@ def _guard(
     clock: Any = None,
     store: str | None = None,
     sinks: list[Any] | None = None,
+    audit: str | None = None,
 ) -> Any:
     from replyguard.guard import Guard  # noqa: PLC0415 - keep `--help` fast
 
+    extra: dict[str, Any] = {"audit": audit} if audit is not None else {}
     if policy:
-        return Guard.from_file(policy, clock=clock, store=store, sinks=sinks)
-    return Guard.default(clock=clock, store=store, sinks=sinks)
+        return Guard.from_file(policy, clock=clock, store=store, sinks=sinks, **extra)
+    return Guard.default(clock=clock, store=store, sinks=sinks, **extra)
 
 
 def _at(text: str, where: str) -> datetime:
@@ -1030,6 +1032,12 @@ DEMO_EXAMPLES: dict[str, str] = {
 }
 """The packaged demo streams (``replyguard demo --example NAME``) and their intros."""
 
+DEMO_TITLES: dict[str, str] = {
+    "bofa_2013": "@BofA_Help, July 2013: the chalk storm",
+    "busy_hour": "An outage morning with a pile-on",
+}
+"""The report's title for each packaged demo stream."""
+
 
 def _demo_events(
     path: str | None, example: str = "bofa_2013"
@@ -1061,7 +1069,11 @@ def _demo_events(
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Replay a reply storm through a policy, post by post, with a store."""
+    """Replay a reply storm through a policy, post by post, then write the report."""
+    import tempfile  # noqa: PLC0415
+
+    from replyguard.replay import replay  # noqa: PLC0415
+
     # the guard's clock follows the stream: each event is reviewed at its own time
     now: list[datetime] = [datetime.now(UTC)]
     sinks = []
@@ -1070,7 +1082,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
         Path(args.queue).unlink(missing_ok=True)  # this run's escalations only
         sinks.append(QueueFileSink(args.queue, fsync=False))
-    guard = _guard(args.policy, clock=lambda: now[0], store="memory://", sinks=sinks)
+    # the decision log the report is drawn from: beside --report, or in a new folder
+    report = Path(args.report) if args.report else None
+    if report is None and not args.json and not args.no_report:
+        report = Path(tempfile.mkdtemp(prefix="replyguard-demo-")) / "report.html"
+    log = None
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        log = report.parent / "decisions.jsonl"
+        for old in (log, *log.parent.glob("decisions.*.jsonl")):
+            old.unlink(missing_ok=True)  # this run's decisions only
+    guard = _guard(
+        args.policy,
+        clock=lambda: now[0],
+        store="memory://",
+        sinks=sinks,
+        audit=str(log) if log is not None else None,
+    )
     out = _out()
     counts: Counter[str] = Counter()
     naive: Counter[str] = Counter()
@@ -1087,15 +1115,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             + f"replyguard reviews each proposed reply with policy `{guard.policy.name}`"
             " and an in-memory store.\n\n"
         )
-    for number, event in _demo_events(args.stream, example):
-        if event.get("at"):
-            now[0] = _at(str(event["at"]), f"event {number}: at")
-        try:
-            decision = guard.review(event["reply"], event["thread"], record=True)
-        except InvalidInput as exc:
-            raise _UserError(
-                "\n".join(f"event {number}: {p}" for p in exc.problems)
-            ) from None
+
+    def show(number: int, event: dict[str, Any], decision: Decision) -> None:
         target = decision.signals.chain
         counts[decision.action.value] += 1
         naive[strip_handles(event["reply"])] += 1
@@ -1108,7 +1129,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     "decision": json.loads(decision.model_dump_json()),
                 }
             )
-            continue
+            return
         thread = event["thread"]
         author = next(
             (
@@ -1143,7 +1164,27 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
             _print_signals(decision, thread_from(event["thread"]), out)
         out.write("\n")
-    guard.close()
+
+    def timed() -> Iterator[tuple[int, dict[str, Any]]]:
+        for number, event in _demo_events(args.stream, example):
+            if event.get("at"):
+                event["at"] = _at(str(event["at"]), f"event {number}: at")
+            yield number, event
+
+    try:
+        replay(timed(), guard, clock=now, on_decision=show)
+    except InvalidInput as exc:
+        raise _UserError("\n".join(exc.problems)) from None
+    finally:
+        guard.close()
+    written = None
+    if report is not None and log is not None:
+        title = (
+            DEMO_TITLES.get(example, "replyguard demo") if args.stream is None else None
+        )
+        written = _write_report(
+            [str(log)], str(report), title=title or f"Replay of {args.stream}"
+        )
     if args.json:
         out.write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
         return EXIT_OK
@@ -1164,6 +1205,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         out.write(
             f"Escalations for people: {len(items)} in {args.queue} "
             f"(updates folded in); read them with `replyguard queue list {args.queue}`.\n"
+        )
+    if written is not None:
+        out.write(
+            f"\nThe decision log: {log} (check it: `replyguard audit verify {log}`)\n"
+            f"The report, to open in a browser: {written}\n"
         )
     return EXIT_OK
 
@@ -1522,6 +1568,15 @@ def _parser() -> argparse.ArgumentParser:
         "--explain",
         action="store_true",
         help="also show every signal, with its evidence marked in the posts",
+    )
+    demo.add_argument(
+        "--report",
+        metavar="FILE",
+        help="write the HTML report here (default: report.html in a new temporary "
+        "folder, beside the decision log)",
+    )
+    demo.add_argument(
+        "--no-report", action="store_true", help="write no decision log or report"
     )
     demo.set_defaults(func=cmd_demo)
     return parser
