@@ -60,3 +60,20 @@ def test_the_policy_tests_example_runs_under_pytest() -> None:
     # 5 tests in the module and 2 cases of its case file, collected by the plugin
     assert 0 == result.returncode, result.stdout + result.stderr
     assert "7 passed" in result.stdout
+
+
+def test_the_compliance_review_catches_the_edit_and_keeps_the_erased_log_valid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    namespace = runpy.run_path(str(EXAMPLES / "compliance_review.py"))
+
+    assert 0 == namespace["main"](tmp_path)
+
+    out = capsys.readouterr().out
+    assert "2. verify: ok (71 records)" in out
+    assert "the tampered copy: caught: " in out
+    assert "hash mismatch: the record was edited" in out
+    assert "; verify: ok" in out.split("3. erased", 1)[1].splitlines()[0]
+    assert "decision(s) would change with acme-next" in out
+    assert "+outage-questions-to-people" in out
+    assert (tmp_path / "report.html").is_file()
