@@ -862,7 +862,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     policy = _policy_of(args.policy)
     against = _policy_of(args.diff_against) if args.diff_against else None
-    audit = args.audit
+    audit = str(_writable(args.audit, "decision log")) if args.audit else None
+    if args.report:
+        _writable(args.report, "report")
     scratch: tempfile.TemporaryDirectory[str] | None = None
     if args.report and not audit:
         scratch = tempfile.TemporaryDirectory(prefix="replyguard-replay-")
@@ -898,7 +900,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
                 "out of time order; replayed sorted by `at`\n"
             )
         report_path = None
-        if args.report:
+        if args.report and audit is not None:
             report_path = _write_report(
                 [audit], args.report, title=f"Replay of {args.stream}"
             )
@@ -948,7 +950,26 @@ def _policy_of(name: str | None) -> Any:
 def _write_report(logs: list[str], path: str, *, title: str) -> Path:
     from replyguard.report import iter_records, write_report  # noqa: PLC0415
 
-    return Path(write_report(iter_records(logs), path, title=title)).resolve()
+    try:
+        return Path(write_report(iter_records(logs), path, title=title)).resolve()
+    except OSError as exc:
+        raise _UserError(
+            f"{path}: cannot write the report: {exc.strerror or exc}"
+        ) from None
+
+
+def _writable(path: str | Path, what: str) -> Path:
+    """Return `path` once its folder exists; a clear error if it cannot be a file."""
+    file = Path(path)
+    if file.is_dir():
+        raise _UserError(f"{file}: is a folder; give the {what} a file name")
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _UserError(
+            f"{file}: cannot create its folder for the {what}: {exc.strerror or exc}"
+        ) from None
+    return file
 
 
 def _print_replay(summary: Any, policy: Any, stream: str, out: TextIO) -> None:
@@ -1088,7 +1109,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         report = Path(tempfile.mkdtemp(prefix="replyguard-demo-")) / "report.html"
     log = None
     if report is not None:
-        report.parent.mkdir(parents=True, exist_ok=True)
+        report = _writable(report, "report")
         log = report.parent / "decisions.jsonl"
         for old in (log, *log.parent.glob("decisions.*.jsonl")):
             old.unlink(missing_ok=True)  # this run's decisions only

@@ -302,3 +302,33 @@ def test_cli_replay_with_a_sqlite_store_keeps_what_it_recorded(tmp_path: Path) -
         == 0
     )
     assert db.stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("flag", "what"),
+    [("--audit", "decision log"), ("--report", "report")],
+)
+def test_cli_a_folder_for_a_file_is_a_clear_error(
+    flag: str, what: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["replay", str(BOFA), flag, str(tmp_path)]) == 2
+    assert f"is a folder; give the {what} a file name" in capsys.readouterr().err
+
+
+def test_cli_report_into_a_folder_that_cannot_be_made(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["replay", str(BOFA), "--report", str(blocker / "sub" / "r.html")]) == 2
+    assert "cannot create its folder for the report" in capsys.readouterr().err
+
+
+def test_cli_replay_writes_a_log_and_its_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log, page = tmp_path / "logs" / "d.jsonl", tmp_path / "r.html"
+    assert main(["replay", str(BOFA), "--audit", str(log), "--report", str(page)]) == 0
+    assert f"report: {page.resolve()}" in capsys.readouterr().out
+    assert page.is_file()
+    assert main(["audit", "verify", str(log)]) == 0
