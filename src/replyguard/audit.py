@@ -770,6 +770,29 @@ def _check_fsync(fsync: object) -> FsyncMode:
     return fsync  # type: ignore[return-value]  # checked above
 
 
+def _check_log_path(path: Path) -> None:
+    """
+    Refuse at start-up a log path that can never be written (a bot fails loudly at once).
+
+    A log that becomes unwritable later (a full disk) is the review's business: the
+    reply is held and the record kept for the next write.
+    """
+    if path.is_dir():
+        raise ConfigurationError(
+            f"decision log `{path}` is a folder; name a file in it"
+        )
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = f"decision log `{path}`: cannot create its folder: {exc.strerror or exc}"
+        raise ConfigurationError(msg) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigurationError(
+            f"decision log `{path}`: its folder `{folder}` is not writable"
+        )
+
+
 class JsonlAuditLog:
     """
     Append decision records to a JSON-lines file, one chain per writing process.
@@ -813,6 +836,7 @@ class JsonlAuditLog:
         if chain is not None and (not isinstance(chain, str) or not chain):  # type: ignore[redundant-expr]  # callers may pass anything
             raise InvalidArgument("chain must be a non-empty text")
         self.path = Path(path)
+        _check_log_path(self.path)
         self.fsync: FsyncMode = _check_fsync(fsync)
         self.rotate_bytes = rotate_bytes
         self._lock = threading.Lock()

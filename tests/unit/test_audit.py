@@ -831,8 +831,8 @@ def test_read_log_of_a_missing_file(tmp_path):
 
 def test_a_review_that_cannot_be_logged_never_goes_out(tmp_path, policy):
     path = tmp_path / "decisions.jsonl"
-    path.mkdir()  # a directory where the log should be: every write fails
     guard = Guard(policy, audit=path, store="memory://")
+    path.mkdir()  # after start-up, a directory where the log should be: every write fails
 
     held = guard.review(SORRY, COMPLAINT)
 
@@ -857,8 +857,8 @@ def test_a_review_that_cannot_be_logged_never_goes_out(tmp_path, policy):
 
 def test_a_held_review_is_taken_back_from_the_store(tmp_path, policy):
     path = tmp_path / "decisions.jsonl"
-    path.mkdir()
     guard = Guard(policy, audit=path, store="memory://")
+    path.mkdir()  # the log becomes unwritable after start-up
 
     guard.review(SORRY, COMPLAINT)
 
@@ -867,8 +867,8 @@ def test_a_held_review_is_taken_back_from_the_store(tmp_path, policy):
 
 def test_a_review_that_would_not_send_keeps_its_action(tmp_path, policy):
     path = tmp_path / "decisions.jsonl"
-    path.mkdir()
     guard = Guard(policy, audit=path)
+    path.mkdir()  # the log becomes unwritable after start-up
 
     decision = guard.review(CANNED, RETWEET)
 
@@ -1037,3 +1037,19 @@ def test_a_bad_audit_argument_is_refused(policy):
         Guard(policy, audit=[42])  # type: ignore[list-item]
     with pytest.raises(InvalidArgument, match="audit_processors"):
         Guard(policy, audit_processors=["mask"])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize("where", ["folder", "under-a-file"])
+def test_a_log_that_can_never_be_written_fails_at_start_up(tmp_path, policy, where):
+    from replyguard.errors import ConfigurationError  # noqa: PLC0415
+
+    if where == "folder":
+        path = tmp_path
+        expected = "is a folder"
+    else:
+        blocker = tmp_path / "file"
+        blocker.write_text("x")
+        path = blocker / "logs" / "decisions.jsonl"
+        expected = "cannot create its folder"
+    with pytest.raises(ConfigurationError, match=expected):
+        Guard(policy, audit=path)
