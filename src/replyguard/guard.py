@@ -810,16 +810,18 @@ class Guard:
             batch = next(procedure)
             while True:
                 started = time.perf_counter_ns()
+                failure: Exception | None = None
                 try:
                     results = self._run(batch)
                 except Exception as exc:  # noqa: BLE001 - the procedure decides
-                    if timings is not None:
-                        timings.state += time.perf_counter_ns() - started
-                    batch = procedure.throw(_as_store_error(exc))
-                else:
-                    if timings is not None:
-                        timings.state += time.perf_counter_ns() - started
-                    batch = procedure.send(results)
+                    failure = _as_store_error(exc)
+                if timings is not None:
+                    timings.state += time.perf_counter_ns() - started
+                batch = (
+                    procedure.send(results)
+                    if failure is None
+                    else procedure.throw(failure)
+                )
         except StopIteration as stop:
             if timings is not None:
                 timings.end = time.perf_counter_ns()
@@ -835,19 +837,21 @@ class Guard:
             store = self._async_store()
             while True:
                 started = time.perf_counter_ns()
+                failure: Exception | None = None
                 try:
                     if isinstance(store, _ThreadedStore):
                         results = await asyncio.to_thread(run_ops, store.sync, batch)
                     else:
                         results = await arun_ops(store, batch)
                 except Exception as exc:  # noqa: BLE001 - the procedure decides
-                    if timings is not None:
-                        timings.state += time.perf_counter_ns() - started
-                    batch = procedure.throw(_as_store_error(exc))
-                else:
-                    if timings is not None:
-                        timings.state += time.perf_counter_ns() - started
-                    batch = procedure.send(results)
+                    failure = _as_store_error(exc)
+                if timings is not None:
+                    timings.state += time.perf_counter_ns() - started
+                batch = (
+                    procedure.send(results)
+                    if failure is None
+                    else procedure.throw(failure)
+                )
         except StopIteration as stop:
             if timings is not None:
                 timings.end = time.perf_counter_ns()
